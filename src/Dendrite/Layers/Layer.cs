@@ -1,0 +1,51 @@
+namespace Dendrite.Layers;
+
+/// <summary>
+/// A layer of a <see cref="Models.Sequential"/> model. It is built once its input shape is known
+/// (creating its weights), then called on a graph node to add its ops. Shapes here leave out the batch.
+/// </summary>
+public abstract class Layer
+{
+    private static int s_counter;
+    private int[]? _outputShape;
+
+    protected Layer(string? name, int[]? inputShape)
+    {
+        Name = name ?? $"{GetType().Name.ToLowerInvariant()}_{Interlocked.Increment(ref s_counter)}";
+        InputShape = inputShape;
+    }
+
+    public string Name { get; }
+
+    /// <summary>The item shape this layer expects, if given (Keras's input_shape); only the first layer needs it.</summary>
+    public int[]? InputShape { get; private set; }
+
+    /// <summary>The item shape this layer produces; known once built.</summary>
+    public int[] OutputShape => _outputShape ?? throw new InvalidOperationException($"Layer `{Name}` is not built yet: its input shape is unknown.");
+
+    public bool IsBuilt => _outputShape is not null;
+
+    /// <summary>The layer's variables (kernel, bias...), empty for layers without weights.</summary>
+    public virtual IReadOnlyList<Variable> Weights => [];
+
+    /// <summary>The number of scalars in <see cref="Weights"/>.</summary>
+    public int ParamCount => Weights.Sum(w => w.Value.Length);
+
+    /// <summary>Builds the layer for items of <paramref name="inputShape"/>, creating weights from <paramref name="rng"/>.</summary>
+    public void Build(int[] inputShape, Rng rng)
+    {
+        if (InputShape is not null && !InputShape.SequenceEqual(inputShape))
+            throw new ArgumentException($"Layer `{Name}` was declared with input shape {Tensor.ShapeToString(InputShape)} but receives {Tensor.ShapeToString(inputShape)}.");
+        InputShape = inputShape;
+        _outputShape = BuildCore(inputShape, rng);
+    }
+
+    /// <summary>Creates the weights and returns the output item shape, or throws a clear error for an input it cannot take.</summary>
+    protected abstract int[] BuildCore(int[] inputShape, Rng rng);
+
+    /// <summary>Adds this layer's ops on top of <paramref name="input"/> (whose shape is (batch, InputShape...)).</summary>
+    public abstract Node Call(Node input);
+
+    /// <summary>The layer's settings by their Keras names; enough, with the weights, to rebuild it.</summary>
+    public abstract IReadOnlyDictionary<string, object?> GetConfig();
+}

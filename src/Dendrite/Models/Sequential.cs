@@ -1,0 +1,402 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using Dendrite.Callbacks;
+using Dendrite.Data;
+using Dendrite.Layers;
+using Dendrite.Losses;
+using Dendrite.Optimizers;
+
+namespace Dendrite.Models;
+
+/// <summary>Loss and accuracy of a model on some data.</summary>
+public readonly record struct Evaluation(double Loss, double Accuracy)
+{
+    public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"loss: {Loss:F4} - accuracy: {Accuracy:F4}");
+}
+
+/// <summary>A class predicted for one input: its index, its name, and the model's probability for it.</summary>
+public readonly record struct ClassPrediction(int Index, string Name, float Probability);
+
+/// <summary>Raised when the training loss becomes NaN or infinite. <see cref="History"/> holds the run up to that point.</summary>
+public sealed class TrainingDivergedException(string message, History history) : Exception(message)
+{
+    public History History { get; } = history;
+}
+
+/// <summary>
+/// A stack of layers, as Keras's Sequential: Add layers, Compile with a loss and an optimizer, then
+/// Fit, Evaluate and Predict. The layers build one graph of <see cref="Ops"/> (the same engine as the
+/// low-level API), run with buffers that are reused from batch to batch.
+/// </summary>
+public sealed class Sequential : System.Collections.IEnumerable
+{
+    private readonly List<Layer> _layers = [];
+    private Placeholder? _input, _target;
+    private Node? _output, _lossNode, _metricInput;
+    private Variable[] _trainable = [];
+    private readonly Tensor _xBatch = new(0), _yBatch = new(0);
+    private int[] _xShape = [], _yShape = [];
+
+    public Sequential(params Layer[] layers)
+    {
+        foreach (var l in layers) Add(l);
+    }
+
+    public IReadOnlyList<Layer> Layers => _layers;
+
+    /// <summary>Seeds weight initialisation and, unless Fit is given its own, shuffling. Same seed and thread count: same weights.</summary>
+    public ulong? Seed { get; set; }
+
+    /// <summary>Names of the output classes, used by <see cref="PredictClasses"/>; 0..n-1 when unset.</summary>
+    public string[]? ClassNames { get; set; }
+
+    public Loss? Loss { get; private set; }
+    public Optimizer? Optimizer { get; private set; }
+
+    /// <summary>Set (for example by a callback) to end <c>Fit</c> after the current batch.</summary>
+    public bool StopTraining { get; set; }
+
+    public bool IsBuilt => _layers.Count > 0 && _layers[^1].IsBuilt;
+
+    /// <summary>Item shape the model takes (batch left out).</summary>
+    public int[] InputShape => IsBuilt ? _layers[0].InputShape! : throw NotBuilt();
+
+    /// <summary>Item shape the model produces (batch left out).</summary>
+    public int[] OutputShape => IsBuilt ? _layers[^1].OutputShape : throw NotBuilt();
+
+    public IReadOnlyList<Variable> Weights => _layers.SelectMany(l => l.Weights).ToArray();
+
+    public int ParamCount => _layers.Sum(l => l.ParamCount);
+
+    /// <summary>The graph's input placeholder and output node, for low-level use; built on first access.</summary>
+    public (Placeholder Input, Node Output) Graph
+    {
+        get { EnsureGraph(); return (_input!, _output!); }
+    }
+
+    public void Add(Layer layer)
+    {
+        ArgumentNullException.ThrowIfNull(layer);
+        if (IsBuilt) throw new InvalidOperationException("Cannot add a layer to a model that is already built.");
+        if (_layers.Count == 0 && layer.InputShape is null && layer is not Flatten and not Dense and not Activation and not Rescaling)
+            throw new ArgumentException("The first layer needs an input shape.");
+        _layers.Add(layer);
+    }
+
+    System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => _layers.GetEnumerator();
+
+    /// <summary>Builds every layer for items of <paramref name="inputShape"/> (batch left out), creating the weights.</summary>
+    public void Build(params int[] inputShape)
+    {
+        if (_layers.Count == 0) throw new InvalidOperationException("The model has no layers. Add some before building it.");
+        if (IsBuilt)
+        {
+            if (!InputShape.SequenceEqual(inputShape)) throw new ArgumentException($"The model was built for inputs of shape {Tensor.ShapeToString(InputShape)}; received {Tensor.ShapeToString(inputShape)}.");
+            return;
+        }
+        var rng = Seed is ulong s ? new Rng(s) : Rng.FromClock();
+        var shape = inputShape;
+        foreach (var l in _layers)
+        {
+            l.Build(shape, rng);
+            shape = l.OutputShape;
+        }
+    }
+
+    private void BuildFromFirstLayer()
+    {
+        if (IsBuilt) return;
+        var shape = _layers.Count > 0 ? _layers[0].InputShape : null;
+        if (shape is null) throw new InvalidOperationException("The model's input shape is unknown: give the first layer an inputShape, call Build(shape), or call Fit first.");
+        Build(shape);
+    }
+
+    /// <summary>Chooses the loss, the optimizer (SGD with learning rate 0.01 unless given) and the metrics ("accuracy").</summary>
+    public void Compile(Loss loss, Optimizer? optimizer = null, IEnumerable<string>? metrics = null)
+    {
+        ArgumentNullException.ThrowIfNull(loss);
+        foreach (var m in metrics ?? [])
+            if (m is not ("accuracy" or "acc"))
+                throw new ArgumentException($"Invalid value received for argument `metrics`. Expected \"accuracy\". Received: {m}.", nameof(metrics));
+        Loss = loss;
+        Optimizer = optimizer ?? new SGD();
+        _lossNode = null;
+        _target = null;
+    }
+
+    private void EnsureGraph()
+    {
+        BuildFromFirstLayer();
+        if (_output is null)
+        {
+            _input = new Placeholder("input", [-1, .. InputShape]);
+            Node h = _input;
+            foreach (var l in _layers) h = l.Call(h);
+            _output = h;
+            _trainable = Weights.Where(w => w.Trainable).ToArray();
+        }
+        if (Loss is not null && _lossNode is null)
+        {
+            _target = new Placeholder("target", Loss.TargetShape([-1, .. OutputShape]));
+            (_lossNode, _metricInput) = Loss.Build(_output, _target);
+        }
+    }
+
+    private Exception NotBuilt() => new InvalidOperationException("The model is not built yet: its input shape is unknown.");
+
+    /// <summary>Trains on tensors: x of shape (N, InputShape...), y one-hot (N, classes) or class indices (N,) for sparse losses.</summary>
+    public History Fit(Tensor x, Tensor y, int batchSize = 32, int epochs = 1, int verbose = 1, float validationSplit = 0f,
+        (Tensor X, Tensor Y)? validationData = null, bool shuffle = true, ulong? seed = null, IEnumerable<Callback>? callbacks = null)
+        => FitCore(DataSource.FromTensor(x, "x"), DataSource.FromTensor(y, "y"), batchSize, epochs, verbose, validationSplit,
+            validationData is var (vx, vy) ? (DataSource.FromTensor(vx, "validationData.X"), DataSource.FromTensor(vy, "validationData.Y")) : null,
+            shuffle, seed, callbacks);
+
+    /// <summary>Trains on a byte dataset, converting each batch as it is drawn; labels are one-hot encoded as the loss needs.</summary>
+    public History Fit(Dataset train, int batchSize = 32, int epochs = 1, int verbose = 1, float validationSplit = 0f,
+        Dataset? validationData = null, bool shuffle = true, ulong? seed = null, IEnumerable<Callback>? callbacks = null)
+    {
+        ArgumentNullException.ThrowIfNull(train);
+        ClassNames ??= train.ClassNames;
+        return FitCore(new ImageSource(train), Labels(train), batchSize, epochs, verbose, validationSplit,
+            validationData is null ? null : (new ImageSource(validationData), Labels(validationData)), shuffle, seed, callbacks);
+    }
+
+    private LabelSource Labels(Dataset d)
+    {
+        RequireCompiled();
+        return new LabelSource(d, oneHot: !Loss!.SparseTargets);
+    }
+
+    private void RequireCompiled()
+    {
+        if (Loss is null || Optimizer is null) throw new InvalidOperationException("The model must be compiled before training or evaluation: call Compile(loss, optimizer).");
+    }
+
+    private History FitCore(DataSource x, DataSource y, int batchSize, int epochs, int verbose, float validationSplit,
+        (DataSource X, DataSource Y)? validation, bool shuffle, ulong? seed, IEnumerable<Callback>? callbacks)
+    {
+        RequireCompiled();
+        if (batchSize <= 0) throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, $"Invalid value received for argument `batch_size`. Expected a positive integer. Received: batch_size={batchSize}.");
+        if (epochs < 0) throw new ArgumentOutOfRangeException(nameof(epochs), epochs, $"Invalid value received for argument `epochs`. Expected a non-negative integer. Received: epochs={epochs}.");
+        if (!(validationSplit >= 0 && validationSplit < 1)) throw new ArgumentOutOfRangeException(nameof(validationSplit), validationSplit, $"Invalid value received for argument `validation_split`. Expected a number in [0, 1). Received: validation_split={validationSplit}.");
+        if (validationSplit > 0 && validation is not null) throw new ArgumentException("Give validationData or validationSplit, not both.");
+        if (x.Count != y.Count) throw new ArgumentException($"x has {x.Count} samples but y has {y.Count}: they must match.");
+        if (!IsBuilt) Build(x.ItemShape);
+        CheckInput(x, "x");
+        EnsureGraph();
+        CheckTargets(y, "y");
+
+        int n = x.Count;
+        int nVal = (int)(n * validationSplit);            // Keras: the last fraction, taken before shuffling
+        int nTrain = n - nVal;
+        if (nTrain == 0) throw new ArgumentException("No training samples left after the validation split.");
+        var trainIdx = Enumerable.Range(0, nTrain).ToArray();
+        (DataSource X, DataSource Y, int[] Idx)? val = nVal > 0 ? (x, y, Enumerable.Range(nTrain, nVal).ToArray())
+            : validation is var (vx, vy) ? (vx, vy, Enumerable.Range(0, vx.Count).ToArray()) : null;
+        if (val is var (cvx, cvy, _)) { CheckInput(cvx, "validation x"); CheckTargets(cvy, "validation y"); if (cvx.Count != cvy.Count) throw new ArgumentException($"Validation x has {cvx.Count} samples but y has {cvy.Count}."); }
+
+        var rng = seed is ulong s ? new Rng(s) : Seed is ulong ms ? new Rng(ms ^ 0x5DEECE66DUL) : Rng.FromClock();
+        int steps = (nTrain + batchSize - 1) / batchSize;
+        var history = new History { StepsPerEpoch = steps };
+        history.Reserve(steps * epochs, epochs);
+        var all = new List<Callback>();
+        if (verbose > 0) all.Add(new ConsoleProgress());
+        if (callbacks is not null) all.AddRange(callbacks);
+        var info = new TrainingInfo(epochs, steps, nTrain, batchSize, val?.Idx.Length ?? 0);
+        foreach (var c in all) c.OnTrainBegin(this, info);
+        StopTraining = false;
+        var clock = new Stopwatch();
+        for (int epoch = 1; epoch <= epochs && !StopTraining; epoch++)
+        {
+            foreach (var c in all) c.OnEpochBegin(epoch);
+            if (shuffle) rng.Shuffle(trainIdx);
+            clock.Restart();
+            double lossSum = 0, correctSum = 0; long seen = 0, counted = 0;
+            for (int step = 0; step < steps && !StopTraining; step++)
+            {
+                var idx = trainIdx.AsSpan(step * batchSize, Math.Min(batchSize, nTrain - step * batchSize));
+                Feed(x, y, idx);
+                Optimizer!.Minimize(_lossNode!);
+                double loss = _lossNode!.Value.Span[0];
+                if (!double.IsFinite(loss))
+                    throw new TrainingDivergedException($"The loss became {loss} at epoch {epoch}, batch {step + 1}: training diverged. Try a smaller learning rate (now {Optimizer.LearningRate}) or inputs scaled to [0, 1].", history);
+                var (correct, total) = CountCorrect(_metricInput!.Value, _target!.Value);
+                lossSum += loss * idx.Length; seen += idx.Length;
+                correctSum += correct; counted += total;
+                double acc = total == 0 ? 0 : (double)correct / total;
+                history.BatchLoss.Add(loss);
+                history.BatchAccuracy.Add(acc);
+                var logs = new BatchLogs(step + 1, steps, loss, acc, lossSum / seen, correctSum / counted);
+                foreach (var c in all) c.OnBatchEnd(epoch, logs);
+            }
+            double seconds = clock.Elapsed.TotalSeconds;
+            var ev = val is var (evx, evy, eidx) ? EvaluateCore(evx, evy, eidx, 1024) : new Evaluation(double.NaN, double.NaN);
+            history.Loss.Add(lossSum / Math.Max(1, seen));
+            history.Accuracy.Add(counted == 0 ? 0 : correctSum / counted);
+            if (val is not null) { history.ValLoss.Add(ev.Loss); history.ValAccuracy.Add(ev.Accuracy); }
+            history.EpochSeconds.Add(seconds);
+            var elogs = new EpochLogs(epoch, history.Loss[^1], history.Accuracy[^1], ev.Loss, ev.Accuracy, seconds);
+            foreach (var c in all) c.OnEpochEnd(elogs);
+        }
+        foreach (var c in all) c.OnTrainEnd(history);
+        return history;
+    }
+
+    private void CheckInput(DataSource x, string what)
+    {
+        if (!x.ItemShape.SequenceEqual(InputShape))
+            throw new ArgumentException($"`{what}` has items of shape {Tensor.ShapeToString(x.ItemShape)}, but the model takes {Tensor.ShapeToString(InputShape)}.");
+    }
+
+    private void CheckTargets(DataSource y, string what)
+    {
+        int[] expected = Loss!.SparseTargets ? [] : OutputShape;
+        if (!y.ItemShape.SequenceEqual(expected))
+            throw new ArgumentException(Loss.SparseTargets
+                ? $"`{what}` must hold class indices of shape (N,) for {Loss.Name}; its items have shape {Tensor.ShapeToString(y.ItemShape)}."
+                : $"`{what}` has items of shape {Tensor.ShapeToString(y.ItemShape)}, but the model outputs {Tensor.ShapeToString(OutputShape)}{(OutputShape.Length == 1 && y.ItemShape.Length == 0 ? $": one-hot encode the labels (Datasets.ToCategorical(y, {OutputShape[0]})) or use sparse_categorical_crossentropy" : "")}.");
+    }
+
+    /// <summary>Gathers rows <paramref name="idx"/> into the batch buffers and feeds the placeholders.</summary>
+    private void Feed(DataSource x, DataSource? y, ReadOnlySpan<int> idx)
+    {
+        if (_xShape.Length != InputShape.Length + 1) _xShape = [0, .. InputShape];
+        _xShape[0] = idx.Length;
+        _xBatch.Resize(_xShape);
+        x.Gather(idx, _xBatch.Span);
+        _input!.Feed(_xBatch);
+        if (y is null) return;
+        if (_yShape.Length != y.ItemShape.Length + 1) _yShape = [0, .. y.ItemShape];
+        _yShape[0] = idx.Length;
+        _yBatch.Resize(_yShape);
+        y.Gather(idx, _yBatch.Span);
+        _target!.Feed(_yBatch);
+    }
+
+    /// <summary>Correct predictions and the number judged: argmax agreement for several outputs, a 0.5 threshold for one.</summary>
+    private (int correct, int total) CountCorrect(Tensor scores, Tensor targets)
+    {
+        int rows = scores.Dim(0), cols = scores.Length / Math.Max(1, rows);
+        var s = scores.Span; var t = targets.Span;
+        int correct = 0;
+        if (cols == 1 && !Loss!.SparseTargets)
+        {
+            float threshold = _metricInput == _output ? 0.5f : 0f;
+            for (int i = 0; i < rows; i++) if (s[i] > threshold == t[i] > 0.5f) correct++;
+            return (correct, rows);
+        }
+        bool sparse = Loss!.SparseTargets;
+        for (int r = 0; r < rows; r++)
+        {
+            int predicted = Kernels.ArgMax(s.Slice(r * cols, cols));
+            int actual = sparse ? (int)t[r] : Kernels.ArgMax(t.Slice(r * cols, cols));
+            if (predicted == actual) correct++;
+        }
+        return (correct, rows);
+    }
+
+    /// <summary>Loss and accuracy on tensors (same forms as for <c>Fit</c>).</summary>
+    public Evaluation Evaluate(Tensor x, Tensor y, int batchSize = 1024)
+    {
+        RequireCompiled();
+        EnsureGraph();
+        var xs = DataSource.FromTensor(x, "x"); var ys = DataSource.FromTensor(y, "y");
+        CheckInput(xs, "x"); CheckTargets(ys, "y");
+        if (xs.Count != ys.Count) throw new ArgumentException($"x has {xs.Count} samples but y has {ys.Count}: they must match.");
+        return EvaluateCore(xs, ys, Enumerable.Range(0, xs.Count).ToArray(), batchSize);
+    }
+
+    /// <summary>Loss and accuracy on a byte dataset.</summary>
+    public Evaluation Evaluate(Dataset data, int batchSize = 1024)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        RequireCompiled();
+        EnsureGraph();
+        var xs = new ImageSource(data);
+        CheckInput(xs, data.Name);
+        return EvaluateCore(xs, Labels(data), Enumerable.Range(0, data.Count).ToArray(), batchSize);
+    }
+
+    private Evaluation EvaluateCore(DataSource x, DataSource y, int[] indices, int batchSize)
+    {
+        if (batchSize <= 0) throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, "Expected a positive batch size.");
+        double loss = 0; long correct = 0, total = 0;
+        for (int start = 0; start < indices.Length; start += batchSize)
+        {
+            var idx = indices.AsSpan(start, Math.Min(batchSize, indices.Length - start));
+            Feed(x, y, idx);
+            _lossNode!.Evaluate();
+            loss += _lossNode.Value.Span[0] * (double)idx.Length;
+            var (c, t) = CountCorrect(_metricInput!.Value, _target!.Value);
+            correct += c; total += t;
+        }
+        return new Evaluation(loss / Math.Max(1, indices.Length), total == 0 ? 0 : (double)correct / total);
+    }
+
+    /// <summary>The model's outputs (class probabilities for a softmax output) for inputs of shape (N, InputShape...).</summary>
+    public Tensor Predict(Tensor x, int batchSize = 1024) => PredictCore(DataSource.FromTensor(x, "x"), batchSize);
+
+    /// <summary>The model's outputs for every image of a dataset.</summary>
+    public Tensor Predict(Dataset data, int batchSize = 1024) => PredictCore(new ImageSource(data), batchSize);
+
+    private Tensor PredictCore(DataSource x, int batchSize)
+    {
+        if (!IsBuilt) Build(x.ItemShape);
+        CheckInput(x, "x");
+        EnsureGraph();
+        int n = x.Count, width = Tensor.ProductOf(OutputShape);
+        var result = new Tensor([n, .. OutputShape]);
+        var all = Enumerable.Range(0, n).ToArray();
+        for (int start = 0; start < n; start += batchSize)
+        {
+            var idx = all.AsSpan(start, Math.Min(batchSize, n - start));
+            Feed(x, null, idx);
+            _output!.Evaluate().Span.CopyTo(result.Span.Slice(start * width, idx.Length * width));
+        }
+        return result;
+    }
+
+    /// <summary>For each input, the most probable class with its name (from <see cref="ClassNames"/>) and probability.</summary>
+    public ClassPrediction[] PredictClasses(Tensor x, int batchSize = 1024) => TopClasses(Predict(x, batchSize));
+
+    /// <summary>The most probable class of each row of <paramref name="probabilities"/>.</summary>
+    public ClassPrediction[] TopClasses(Tensor probabilities)
+    {
+        int rows = probabilities.Dim(0), cols = probabilities.Length / Math.Max(1, rows);
+        var result = new ClassPrediction[rows];
+        for (int r = 0; r < rows; r++)
+        {
+            var row = probabilities.Span.Slice(r * cols, cols);
+            int k = Kernels.ArgMax(row);
+            result[r] = new ClassPrediction(k, ClassName(k), row[k]);
+        }
+        return result;
+    }
+
+    public string ClassName(int index) => ClassNames is { } names && index < names.Length ? names[index] : index.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>Keras's model.summary() table: each layer, its output shape and parameter count, then the totals.</summary>
+    public string Summary()
+    {
+        BuildFromFirstLayer();
+        var rows = _layers.Select(l => (name: $"{l.Name} ({l.GetType().Name})", shape: Tensor.ShapeToString([-1, .. l.OutputShape]), pars: l.ParamCount.ToString("N0", CultureInfo.InvariantCulture))).ToList();
+        int w1 = Math.Max(28, rows.Max(r => r.name.Length) + 2), w2 = Math.Max(22, rows.Max(r => r.shape.Length) + 2), w3 = 12;
+        int width = w1 + w2 + w3;
+        var sb = new StringBuilder();
+        sb.AppendLine("Model: \"sequential\"");
+        sb.AppendLine(new string('━', width));
+        sb.Append("Layer (type)".PadRight(w1)).Append("Output Shape".PadRight(w2)).AppendLine("Param #".PadLeft(w3));
+        sb.AppendLine(new string('━', width));
+        for (int i = 0; i < rows.Count; i++)
+        {
+            sb.Append(rows[i].name.PadRight(w1)).Append(rows[i].shape.PadRight(w2)).AppendLine(rows[i].pars.PadLeft(w3));
+            sb.AppendLine(i == rows.Count - 1 ? new string('━', width) : new string('─', width));
+        }
+        int trainable = _layers.SelectMany(l => l.Weights).Where(w => w.Trainable).Sum(w => w.Value.Length);
+        sb.AppendLine(CultureInfo.InvariantCulture, $" Total params: {ParamCount:N0} ({ParamCount * 4L / 1024.0:F2} KB)");
+        sb.AppendLine(CultureInfo.InvariantCulture, $" Trainable params: {trainable:N0}");
+        sb.AppendLine(CultureInfo.InvariantCulture, $" Non-trainable params: {ParamCount - trainable:N0}");
+        return sb.ToString();
+    }
+}

@@ -1,0 +1,476 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace Dendrite;
+
+/// <summary>
+/// Single-precision matrix multiply, row-major: C = op(A)·op(B), or C += op(A)·op(B).
+/// op(A) is m×k: A is stored m×lda, or k×lda when transposed. op(B) is k×n: B is stored k×ldb,
+/// or n×ldb when transposed. Transposed operands are read strided while packing, never copied whole.
+/// </summary>
+/// <remarks>
+/// BLIS-style: B is packed into KC×NR micro-panels, A into MR×KC micro-panels, and an MR×NR
+/// register tile accumulates with FMA (8×32 on Vector512, 8×16 on Vector256). Each element of C
+/// is summed in the same order whatever the thread count or partition, so results are bitwise
+/// repeatable. Work splits across threads along N (or M when N is narrow); narrow outputs
+/// (n &lt; 32, the 10-class layer) use a kernel that vectorises along K instead.
+/// </remarks>
+public static unsafe class Gemm
+{
+    private const int MR = 8;
+    internal static int KcTarget = 320;
+    internal static int McTarget = 192;
+    internal static int NcTarget = 2048;
+
+    /// <summary>Vector width in floats used by the packed kernel: 16 (AVX-512) or 8. Tests may lower it.</summary>
+    internal static int VectorWidth = Vector512.IsHardwareAccelerated ? 16 : 8;
+
+    private static int NR => VectorWidth * 2;
+
+    [ThreadStatic] private static Buffers? t_buffers;
+
+    /// <summary>C (m×n, ldc) = op(A)·op(B), or += when <paramref name="accumulate"/>.</summary>
+    public static void Multiply(bool transA, bool transB, int m, int n, int k,
+        ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, Span<float> c, int ldc, bool accumulate = false)
+    {
+        if (m < 0 || n < 0 || k < 0) throw new ArgumentException($"Invalid GEMM dimensions m={m}, n={n}, k={k}.");
+        CheckOperand("A", a, transA ? k : m, transA ? m : k, lda);
+        CheckOperand("B", b, transB ? n : k, transB ? k : n, ldb);
+        CheckOperand("C", c, m, n, ldc);
+        if (m == 0 || n == 0) return;
+        fixed (float* pa = a, pb = b, pc = c)
+        {
+            if (k == 0)
+            {
+                if (!accumulate) for (int i = 0; i < m; i++) new Span<float>(pc + (long)i * ldc, n).Clear();
+                return;
+            }
+            var job = new Job(transA, transB, m, n, k, pa, lda, pb, ldb, pc, ldc, accumulate);
+            int threads = ChooseThreads(m, n, k, out bool splitN);
+            if (threads > 1 && Parallelism.TryAcquire())
+            {
+                try
+                {
+                    SharedJob.Job = job;
+                    SharedJob.SplitN = splitN;
+                    Parallelism.Run(SharedJob, threads);
+                }
+                finally { Parallelism.Release(); }
+            }
+            else job.Run(0, m, 0, n);
+        }
+    }
+
+    private static void CheckOperand(string name, ReadOnlySpan<float> s, int rows, int cols, int ld)
+    {
+        if (rows == 0 || cols == 0) return;
+        if (ld < cols) throw new ArgumentException($"GEMM operand {name}: leading dimension {ld} is smaller than its {cols} columns.");
+        long need = (long)(rows - 1) * ld + cols;
+        if (s.Length < need) throw new ArgumentException($"GEMM operand {name}: {rows}×{cols} with leading dimension {ld} needs {need} elements; got {s.Length}.");
+    }
+
+    private static int ChooseThreads(int m, int n, int k, out bool splitN)
+    {
+        splitN = true;
+        int threads = Parallelism.MaxThreads;
+        double flops = 2.0 * m * n * k;
+        if (threads <= 1 || flops < 2e6) return 1;
+        threads = (int)Math.Min(threads, Math.Max(1, flops / 1e6));
+        if (n >= NR * 2 * threads && (n >= m || m < MR * 4 * threads)) return threads;
+        if (m >= MR * 4 * threads) { splitN = false; return threads; }
+        if (n >= NR * 2 * 2) return 2;
+        return 1;
+    }
+
+    private static readonly SplitJob SharedJob = new();
+
+    private sealed class SplitJob : IParallelWork
+    {
+        public Job Job;
+        public bool SplitN;
+
+        public void Execute(int part, int parts)
+        {
+            if (SplitN)
+            {
+                var (lo, hi) = Slice(Job.N, part, parts, NR);
+                if (lo < hi) Job.Run(0, Job.M, lo, hi);
+            }
+            else
+            {
+                var (lo, hi) = Slice(Job.M, part, parts, MR);
+                if (lo < hi) Job.Run(lo, hi, 0, Job.N);
+            }
+        }
+
+        private static (int, int) Slice(int total, int part, int parts, int align)
+        {
+            int units = (total + align - 1) / align;
+            int lo = (int)((long)units * part / parts) * align;
+            int hi = (int)((long)units * (part + 1) / parts) * align;
+            return (Math.Min(lo, total), Math.Min(hi, total));
+        }
+    }
+
+    private readonly struct Job(bool transA, bool transB, int m, int n, int k, float* a, int lda, float* b, int ldb, float* c, int ldc, bool accumulate)
+    {
+        public readonly int M = m, N = n;
+
+        /// <summary>Computes C[i0:i1, j0:j1] on the calling thread.</summary>
+        public void Run(int i0, int i1, int j0, int j1)
+        {
+            if (j1 - j0 < 2 * VectorWidth && !transB) { NarrowN(i0, i1, j0, j1); return; }
+            int nr = NR;
+            var buf = t_buffers ??= new Buffers();
+            int kBlocks = (k + KcTarget - 1) / KcTarget;
+            int kc0 = (k + kBlocks - 1) / kBlocks;
+            int rows = i1 - i0;
+            int mBlocks = (rows + McTarget - 1) / McTarget;
+            int mc0 = RoundUp((rows + mBlocks - 1) / mBlocks, MR);
+            int nc0 = Math.Min(RoundUp(j1 - j0, nr), NcTarget);
+            float* pa = buf.A(mc0 * kc0);
+            float* pb = buf.B(nc0 * kc0);
+            float* tile = buf.Tile(MR * nr);
+            for (int jc = j0; jc < j1; jc += nc0)
+            {
+                int nc = Math.Min(nc0, j1 - jc);
+                for (int pc = 0; pc < k; pc += kc0)
+                {
+                    int kc = Math.Min(kc0, k - pc);
+                    bool overwrite = pc == 0 && !accumulate;
+                    PackB(pb, kc, nc, pc, jc, nr);
+                    for (int ic = i0; ic < i1; ic += mc0)
+                    {
+                        int mc = Math.Min(mc0, i1 - ic);
+                        PackA(pa, mc, kc, ic, pc);
+                        for (int jr = 0; jr < nc; jr += nr)
+                        {
+                            int nw = Math.Min(nr, nc - jr);
+                            float* bPanel = pb + (long)jr * kc;
+                            for (int ir = 0; ir < mc; ir += MR)
+                            {
+                                int mh = Math.Min(MR, mc - ir);
+                                float* aPanel = pa + (long)ir * kc;
+                                float* cTile = c + (long)(ic + ir) * ldc + jc + jr;
+                                if (mh == MR && nw == nr) Kernel(kc, aPanel, bPanel, cTile, ldc, overwrite);
+                                else
+                                {
+                                    Kernel(kc, aPanel, bPanel, tile, nr, true);
+                                    for (int r = 0; r < mh; r++)
+                                    {
+                                        var src = new Span<float>(tile + r * nr, nw);
+                                        var dst = new Span<float>(cTile + (long)r * ldc, nw);
+                                        if (overwrite) src.CopyTo(dst);
+                                        else System.Numerics.Tensors.TensorPrimitives.Add(dst, src, dst);
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+
+        /// <summary>Packs op(A)[ic:ic+mc, pc:pc+kc] into MR-row micro-panels, zero-padding the last.</summary>
+        private void PackA(float* dst, int mc, int kc, int ic, int pc)
+        {
+            for (int ir = 0; ir < mc; ir += MR)
+            {
+                int mh = Math.Min(MR, mc - ir);
+                float* d = dst + (long)ir * kc;
+                if (transA)
+                {
+                    // op(A)[i, p] = a[p*lda + i]: each p gives MR contiguous values.
+                    float* s = a + (long)pc * lda + ic + ir;
+                    if (mh == MR)
+                        for (int p = 0; p < kc; p++, s += lda, d += MR) Vector256.Store(Vector256.Load(s), d);
+                    else
+                        for (int p = 0; p < kc; p++, s += lda, d += MR)
+                        {
+                            int r = 0;
+                            for (; r < mh; r++) d[r] = s[r];
+                            for (; r < MR; r++) d[r] = 0;
+                        }
+                }
+                else
+                {
+                    for (int r = 0; r < MR; r++)
+                    {
+                        if (r < mh)
+                        {
+                            float* s = a + (long)(ic + ir + r) * lda + pc;
+                            for (int p = 0; p < kc; p++) d[p * MR + r] = s[p];
+                        }
+                        else for (int p = 0; p < kc; p++) d[p * MR + r] = 0;
+                    }
+                }
+            }
+        }
+
+        /// <summary>Packs op(B)[pc:pc+kc, jc:jc+nc] into nr-column micro-panels, zero-padding the last.</summary>
+        private void PackB(float* dst, int kc, int nc, int pc, int jc, int nr)
+        {
+            for (int jr = 0; jr < nc; jr += nr)
+            {
+                int nw = Math.Min(nr, nc - jr);
+                float* d = dst + (long)jr * kc;
+                if (!transB)
+                {
+                    float* s = b + (long)pc * ldb + jc + jr;
+                    if (nw == nr)
+                    {
+                        if (nr == 32)
+                            for (int p = 0; p < kc; p++, s += ldb, d += 32)
+                            {
+                                Vector512.Store(Vector512.Load(s), d);
+                                Vector512.Store(Vector512.Load(s + 16), d + 16);
+                            }
+                        else
+                            for (int p = 0; p < kc; p++, s += ldb, d += nr)
+                                new ReadOnlySpan<float>(s, nr).CopyTo(new Span<float>(d, nr));
+                    }
+                    else
+                        for (int p = 0; p < kc; p++, s += ldb, d += nr)
+                        {
+                            int j = 0;
+                            for (; j < nw; j++) d[j] = s[j];
+                            for (; j < nr; j++) d[j] = 0;
+                        }
+                }
+                else
+                {
+                    // op(B)[p, j] = b[j*ldb + p]: column j of the panel is a contiguous run of B's row j.
+                    for (int j = 0; j < nr; j++)
+                    {
+                        if (j < nw)
+                        {
+                            float* s = b + (long)(jc + jr + j) * ldb + pc;
+                            for (int p = 0; p < kc; p++) d[p * nr + j] = s[p];
+                        }
+                        else for (int p = 0; p < kc; p++) d[p * nr + j] = 0;
+                    }
+                }
+            }
+        }
+
+        /// <summary>
+        /// For outputs narrower than one register tile (the 10-class layer): each C element is a dot
+        /// product along K, vectorised along K over four rows at once. B is read column-wise from a
+        /// transposed copy of its few columns.
+        /// </summary>
+        private void NarrowN(int i0, int i1, int j0, int j1)
+        {
+            var buf = t_buffers ??= new Buffers();
+            int w = j1 - j0;
+            float* bt = buf.B(w * k);
+            for (int p = 0; p < k; p++)
+                for (int j = 0; j < w; j++) bt[(long)j * k + p] = b[(long)p * ldb + j0 + j];
+            float* arow = transA ? buf.A(k * 4) : null;
+            for (int i = i0; i < i1; i += 4)
+            {
+                int rows = Math.Min(4, i1 - i);
+                float* r0, r1, r2, r3;
+                if (transA)
+                {
+                    for (int r = 0; r < 4; r++)
+                        for (int p = 0; p < k; p++) arow[r * k + p] = r < rows ? a[(long)p * lda + i + r] : 0;
+                    r0 = arow; r1 = arow + k; r2 = arow + 2 * k; r3 = arow + 3 * k;
+                }
+                else
+                {
+                    r0 = a + (long)i * lda;
+                    r1 = rows > 1 ? r0 + lda : r0;
+                    r2 = rows > 2 ? r0 + 2L * lda : r0;
+                    r3 = rows > 3 ? r0 + 3L * lda : r0;
+                }
+                for (int j = 0; j < w; j++)
+                {
+                    Dot4(r0, r1, r2, r3, bt + (long)j * k, k, out float s0, out float s1, out float s2, out float s3);
+                    float* cc = c + (long)i * ldc + j0 + j;
+                    if (accumulate)
+                    {
+                        cc[0] += s0;
+                        if (rows > 1) cc[ldc] += s1;
+                        if (rows > 2) cc[2L * ldc] += s2;
+                        if (rows > 3) cc[3L * ldc] += s3;
+                    }
+                    else
+                    {
+                        cc[0] = s0;
+                        if (rows > 1) cc[ldc] = s1;
+                        if (rows > 2) cc[2L * ldc] = s2;
+                        if (rows > 3) cc[3L * ldc] = s3;
+                    }
+                }
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Dot4(float* a0, float* a1, float* a2, float* a3, float* bcol, int k, out float s0, out float s1, out float s2, out float s3)
+    {
+        int p = 0;
+        if (VectorWidth == 16)
+        {
+            Vector512<float> x0 = default, x1 = default, x2 = default, x3 = default;
+            for (; p <= k - 16; p += 16)
+            {
+                var bv = Vector512.Load(bcol + p);
+                x0 = Vector512.FusedMultiplyAdd(Vector512.Load(a0 + p), bv, x0);
+                x1 = Vector512.FusedMultiplyAdd(Vector512.Load(a1 + p), bv, x1);
+                x2 = Vector512.FusedMultiplyAdd(Vector512.Load(a2 + p), bv, x2);
+                x3 = Vector512.FusedMultiplyAdd(Vector512.Load(a3 + p), bv, x3);
+            }
+            s0 = Vector512.Sum(x0); s1 = Vector512.Sum(x1); s2 = Vector512.Sum(x2); s3 = Vector512.Sum(x3);
+        }
+        else
+        {
+            Vector256<float> x0 = default, x1 = default, x2 = default, x3 = default;
+            for (; p <= k - 8; p += 8)
+            {
+                var bv = Vector256.Load(bcol + p);
+                x0 = Vector256.FusedMultiplyAdd(Vector256.Load(a0 + p), bv, x0);
+                x1 = Vector256.FusedMultiplyAdd(Vector256.Load(a1 + p), bv, x1);
+                x2 = Vector256.FusedMultiplyAdd(Vector256.Load(a2 + p), bv, x2);
+                x3 = Vector256.FusedMultiplyAdd(Vector256.Load(a3 + p), bv, x3);
+            }
+            s0 = Vector256.Sum(x0); s1 = Vector256.Sum(x1); s2 = Vector256.Sum(x2); s3 = Vector256.Sum(x3);
+        }
+        for (; p < k; p++)
+        {
+            float bv = bcol[p];
+            s0 = MathF.FusedMultiplyAdd(a0[p], bv, s0);
+            s1 = MathF.FusedMultiplyAdd(a1[p], bv, s1);
+            s2 = MathF.FusedMultiplyAdd(a2[p], bv, s2);
+            s3 = MathF.FusedMultiplyAdd(a3[p], bv, s3);
+        }
+    }
+
+    private static void Kernel(int kc, float* a, float* b, float* c, int ldc, bool overwrite)
+    {
+        if (VectorWidth == 16) Kernel8x32(kc, a, b, c, ldc, overwrite);
+        else Kernel8x16(kc, a, b, c, ldc, overwrite);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Kernel8x32(int kc, float* a, float* b, float* c, int ldc, bool overwrite)
+    {
+        Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default,
+            c20 = default, c21 = default, c30 = default, c31 = default,
+            c40 = default, c41 = default, c50 = default, c51 = default,
+            c60 = default, c61 = default, c70 = default, c71 = default;
+        for (int p = 0; p < kc; p++)
+        {
+            var b0 = Vector512.Load(b);
+            var b1 = Vector512.Load(b + 16);
+            var x = Vector512.Create(a[0]); c00 = Vector512.FusedMultiplyAdd(x, b0, c00); c01 = Vector512.FusedMultiplyAdd(x, b1, c01);
+            x = Vector512.Create(a[1]); c10 = Vector512.FusedMultiplyAdd(x, b0, c10); c11 = Vector512.FusedMultiplyAdd(x, b1, c11);
+            x = Vector512.Create(a[2]); c20 = Vector512.FusedMultiplyAdd(x, b0, c20); c21 = Vector512.FusedMultiplyAdd(x, b1, c21);
+            x = Vector512.Create(a[3]); c30 = Vector512.FusedMultiplyAdd(x, b0, c30); c31 = Vector512.FusedMultiplyAdd(x, b1, c31);
+            x = Vector512.Create(a[4]); c40 = Vector512.FusedMultiplyAdd(x, b0, c40); c41 = Vector512.FusedMultiplyAdd(x, b1, c41);
+            x = Vector512.Create(a[5]); c50 = Vector512.FusedMultiplyAdd(x, b0, c50); c51 = Vector512.FusedMultiplyAdd(x, b1, c51);
+            x = Vector512.Create(a[6]); c60 = Vector512.FusedMultiplyAdd(x, b0, c60); c61 = Vector512.FusedMultiplyAdd(x, b1, c61);
+            x = Vector512.Create(a[7]); c70 = Vector512.FusedMultiplyAdd(x, b0, c70); c71 = Vector512.FusedMultiplyAdd(x, b1, c71);
+            a += 8; b += 32;
+        }
+        Store512(c, c00, c01, overwrite); c += ldc;
+        Store512(c, c10, c11, overwrite); c += ldc;
+        Store512(c, c20, c21, overwrite); c += ldc;
+        Store512(c, c30, c31, overwrite); c += ldc;
+        Store512(c, c40, c41, overwrite); c += ldc;
+        Store512(c, c50, c51, overwrite); c += ldc;
+        Store512(c, c60, c61, overwrite); c += ldc;
+        Store512(c, c70, c71, overwrite);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store512(float* c, Vector512<float> v0, Vector512<float> v1, bool overwrite)
+    {
+        if (!overwrite) { v0 += Vector512.Load(c); v1 += Vector512.Load(c + 16); }
+        Vector512.Store(v0, c);
+        Vector512.Store(v1, c + 16);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Kernel8x16(int kc, float* a, float* b, float* c, int ldc, bool overwrite)
+    {
+        Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default,
+            c20 = default, c21 = default, c30 = default, c31 = default,
+            c40 = default, c41 = default, c50 = default, c51 = default,
+            c60 = default, c61 = default, c70 = default, c71 = default;
+        for (int p = 0; p < kc; p++)
+        {
+            var b0 = Vector256.Load(b);
+            var b1 = Vector256.Load(b + 8);
+            var x = Vector256.Create(a[0]); c00 = Vector256.FusedMultiplyAdd(x, b0, c00); c01 = Vector256.FusedMultiplyAdd(x, b1, c01);
+            x = Vector256.Create(a[1]); c10 = Vector256.FusedMultiplyAdd(x, b0, c10); c11 = Vector256.FusedMultiplyAdd(x, b1, c11);
+            x = Vector256.Create(a[2]); c20 = Vector256.FusedMultiplyAdd(x, b0, c20); c21 = Vector256.FusedMultiplyAdd(x, b1, c21);
+            x = Vector256.Create(a[3]); c30 = Vector256.FusedMultiplyAdd(x, b0, c30); c31 = Vector256.FusedMultiplyAdd(x, b1, c31);
+            x = Vector256.Create(a[4]); c40 = Vector256.FusedMultiplyAdd(x, b0, c40); c41 = Vector256.FusedMultiplyAdd(x, b1, c41);
+            x = Vector256.Create(a[5]); c50 = Vector256.FusedMultiplyAdd(x, b0, c50); c51 = Vector256.FusedMultiplyAdd(x, b1, c51);
+            x = Vector256.Create(a[6]); c60 = Vector256.FusedMultiplyAdd(x, b0, c60); c61 = Vector256.FusedMultiplyAdd(x, b1, c61);
+            x = Vector256.Create(a[7]); c70 = Vector256.FusedMultiplyAdd(x, b0, c70); c71 = Vector256.FusedMultiplyAdd(x, b1, c71);
+            a += 8; b += 16;
+        }
+        Store256(c, c00, c01, overwrite); c += ldc;
+        Store256(c, c10, c11, overwrite); c += ldc;
+        Store256(c, c20, c21, overwrite); c += ldc;
+        Store256(c, c30, c31, overwrite); c += ldc;
+        Store256(c, c40, c41, overwrite); c += ldc;
+        Store256(c, c50, c51, overwrite); c += ldc;
+        Store256(c, c60, c61, overwrite); c += ldc;
+        Store256(c, c70, c71, overwrite);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store256(float* c, Vector256<float> v0, Vector256<float> v1, bool overwrite)
+    {
+        if (!overwrite) { v0 += Vector256.Load(c); v1 += Vector256.Load(c + 8); }
+        Vector256.Store(v0, c);
+        Vector256.Store(v1, c + 8);
+    }
+
+    private static int RoundUp(int x, int m) => (x + m - 1) / m * m;
+
+    /// <summary>Reference C = op(A)·op(B) (+C): plain loops in double, for tests.</summary>
+    internal static void Reference(bool transA, bool transB, int m, int n, int k,
+        ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, Span<float> c, int ldc, bool accumulate = false)
+    {
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < n; j++)
+            {
+                double s = accumulate ? c[i * ldc + j] : 0;
+                for (int p = 0; p < k; p++)
+                    s += (double)(transA ? a[p * lda + i] : a[i * lda + p]) * (transB ? b[j * ldb + p] : b[p * ldb + j]);
+                c[i * ldc + j] = (float)s;
+            }
+    }
+
+    /// <summary>Per-thread, 64-byte-aligned packing buffers; grown, never shrunk, never freed (one set per kernel thread).</summary>
+    private sealed class Buffers
+    {
+        private float* _a, _b, _tile;
+        private long _aLen, _bLen, _tileLen;
+
+        public float* A(long n) => Grow(ref _a, ref _aLen, n);
+        public float* B(long n) => Grow(ref _b, ref _bLen, n);
+        public float* Tile(long n) => Grow(ref _tile, ref _tileLen, n);
+
+        private static float* Grow(ref float* p, ref long len, long n)
+        {
+            if (n <= len) return p;
+            if (p != null) NativeMemory.AlignedFree(p);
+            p = (float*)NativeMemory.AlignedAlloc((nuint)(n * sizeof(float)), 64);
+            len = n;
+            return p;
+        }
+
+        ~Buffers()
+        {
+            if (_a != null) NativeMemory.AlignedFree(_a);
+            if (_b != null) NativeMemory.AlignedFree(_b);
+            if (_tile != null) NativeMemory.AlignedFree(_tile);
+        }
+    }
+}
