@@ -6,16 +6,27 @@ namespace Dendrite.Layers;
 /// </summary>
 public abstract class Layer
 {
-    private static int s_counter;
+    private static readonly Dictionary<string, int> s_counters = [];
     private int[]? _outputShape;
 
     protected Layer(string? name, int[]? inputShape)
     {
-        Name = name ?? $"{GetType().Name.ToLowerInvariant()}_{Interlocked.Increment(ref s_counter)}";
+        Name = name ?? UniqueName(GetType().Name.ToLowerInvariant());
         InputShape = inputShape;
     }
 
     public string Name { get; }
+
+    /// <summary>Keras's naming: dense, dense_1, dense_2, ... per layer type.</summary>
+    private static string UniqueName(string type)
+    {
+        lock (s_counters)
+        {
+            int n = s_counters.GetValueOrDefault(type);
+            s_counters[type] = n + 1;
+            return n == 0 ? type : $"{type}_{n}";
+        }
+    }
 
     /// <summary>The item shape this layer expects, if given (Keras's input_shape); only the first layer needs it.</summary>
     public int[]? InputShape { get; private set; }
