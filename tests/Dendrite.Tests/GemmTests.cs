@@ -7,7 +7,7 @@ public class GemmTests
     public static TheoryData<int, int, int> Shapes => new()
     {
         { 1, 1, 1 }, { 7, 17, 1 }, { 17, 7, 129 }, { 129, 33, 17 }, { 8, 32, 8 }, { 64, 10, 1024 },
-        { 128, 1024, 784 }, { 1000, 10, 129 }, { 31, 1000, 65 }, { 3, 5, 700 },
+        { 128, 1024, 784 }, { 1000, 10, 129 }, { 31, 1000, 65 }, { 3, 5, 700 }, { 1024, 10, 128 }, { 129, 7, 33 },
     };
 
     [Theory]
@@ -20,11 +20,12 @@ public class GemmTests
                 foreach (bool tb in new[] { false, true })
                     foreach (bool accumulate in new[] { false, true })
                     {
+                        float alpha = accumulate ? -0.37f : 1f;
                         float[] a = Random(rng, m * k), b = Random(rng, k * n), c0 = Random(rng, m * n);
                         float[] expected = (float[])c0.Clone(), actual = (float[])c0.Clone();
                         int lda = ta ? m : k, ldb = tb ? k : n;
-                        Gemm.Reference(ta, tb, m, n, k, a, lda, b, ldb, expected, n, accumulate);
-                        WithWidth(width, () => Gemm.Multiply(ta, tb, m, n, k, a, lda, b, ldb, actual, n, accumulate));
+                        Gemm.Reference(ta, tb, m, n, k, a, lda, b, ldb, expected, n, accumulate, alpha);
+                        WithWidth(width, () => Gemm.Multiply(ta, tb, m, n, k, a, lda, b, ldb, actual, n, accumulate, alpha));
                         for (int i = 0; i < expected.Length; i++)
                             Assert.True(Math.Abs(expected[i] - actual[i]) <= 1e-4f * (1 + Math.Abs(expected[i])) * Math.Sqrt(k),
                                 $"width {width} ta={ta} tb={tb} acc={accumulate} {m}x{n}x{k}: element {i} expected {expected[i]} got {actual[i]}");

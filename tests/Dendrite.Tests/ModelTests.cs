@@ -70,6 +70,21 @@ public class ModelTests
     }
 
     [Fact]
+    public void TheFusedSgdUpdateMatchesTheSeparateOne()
+    {
+        var (train, _) = Data.Value;
+        float[] Run(bool fuse)
+        {
+            var m = Mlp(21, 48, 40);
+            m.Compile("categorical_crossentropy", new SGD(0.2f) { FuseUpdates = fuse });
+            m.Fit(train.Take(640), batchSize: 64, epochs: 2, verbose: 0, seed: 3);
+            return m.Weights.SelectMany(w => w.Value.ToArray()).ToArray();
+        }
+        var fused = Run(true); var separate = Run(false);
+        for (int i = 0; i < fused.Length; i++) Assert.Equal(separate[i], fused[i], 4e-5f);
+    }
+
+    [Fact]
     public void SparseLabelsTrainTheSameNetwork()
     {
         var (train, test) = Data.Value;

@@ -440,20 +440,33 @@ internal sealed class DenseOp : Node
         int m = x.Dim(0), k = x.Dim(1), n = w.Dim(1);
         var dz = Grad.Span;                       // this node's gradient is ours alone: turn it into dL/dz in place
         _f.MultiplyByDerivative(Value.Span, dz);
-        if (_b is not null && _b.RequiresGrad)
-        {
-            var db = GradOf(_b, out bool acc);
-            Kernels.ColumnSums(dz, m, n, db, acc);  // db = Σ_rows dz
-        }
-        if (_w.RequiresGrad)
-        {
-            var dw = GradOf(_w, out bool acc);
-            Gemm.Multiply(true, false, k, n, m, x.Span, k, dz, n, dw, n, acc);   // dW = xᵀ·dz
-        }
-        if (_x.RequiresGrad)
+        if (_x.RequiresGrad)                      // first, while W still holds the weights of the forward pass
         {
             var dx = GradOf(_x, out bool acc);
             Gemm.Multiply(false, true, m, k, n, dz, n, w.Span, n, dx, k, acc);   // dx = dz·Wᵀ
+        }
+        if (_b is not null && _b.RequiresGrad)
+        {
+            if (Optimizers.Optimizer.FusedUpdate(_b, out float f))
+            {
+                var bs = _b.Value.Span;                                       // b += f·Σ_rows dz
+                for (int r = 0; r < m; r++) TensorPrimitives.MultiplyAdd(dz.Slice(r * n, n), f, bs, bs);
+            }
+            else
+            {
+                var db = GradOf(_b, out bool acc);
+                Kernels.ColumnSums(dz, m, n, db, acc);  // db = Σ_rows dz
+            }
+        }
+        if (_w.RequiresGrad)
+        {
+            if (Optimizers.Optimizer.FusedUpdate(_w, out float f))
+                Gemm.Multiply(true, false, k, n, m, x.Span, k, dz, n, w.Span, n, accumulate: true, alpha: f);   // W += f·xᵀ·dz
+            else
+            {
+                var dw = GradOf(_w, out bool acc);
+                Gemm.Multiply(true, false, k, n, m, x.Span, k, dz, n, dw, n, acc);   // dW = xᵀ·dz
+            }
         }
     }
 }

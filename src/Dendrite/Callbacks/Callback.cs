@@ -58,7 +58,7 @@ public sealed class ConsoleProgress(TextWriter? writer = null) : Callback
     public override void OnEpochEnd(EpochLogs logs)
     {
         int steps = _info!.StepsPerEpoch;
-        string line = $"{Bar(steps, steps)} - {Duration(logs.Seconds)} {logs.Seconds * 1000 / steps:F0}ms/step - loss: {logs.Loss:F4} - accuracy: {logs.Accuracy:F4}";
+        string line = $"{Bar(steps, steps)} - {Duration(logs.Seconds)} {PerStep(logs.Seconds / steps)} - loss: {logs.Loss:F4} - accuracy: {logs.Accuracy:F4}";
         if (logs.HasValidation) line += $" - val_loss: {logs.ValLoss:F4} - val_accuracy: {logs.ValAccuracy:F4}";
         _out.Write(_live ? "\r" + line + "\x1b[K\n" : line + "\n");
     }
@@ -71,6 +71,8 @@ public sealed class ConsoleProgress(TextWriter? writer = null) : Callback
         string count = step.ToString(CultureInfo.InvariantCulture).PadLeft(steps.ToString(CultureInfo.InvariantCulture).Length);
         return $"{count}/{steps} [{bar}]";
     }
+
+    internal static string PerStep(double seconds) => seconds >= 1e-3 ? $"{seconds * 1e3:F0}ms/step" : $"{seconds * 1e6:F0}us/step";
 
     internal static string Duration(double seconds) =>
         seconds >= 3600 ? $"{(int)(seconds / 3600)}:{(int)(seconds % 3600 / 60):D2}:{(int)(seconds % 60):D2}"

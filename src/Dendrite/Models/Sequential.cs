@@ -357,6 +357,25 @@ public sealed class Sequential : System.Collections.IEnumerable
         return result;
     }
 
+    /// <summary>
+    /// The outputs for one item (its values in row-major order) into <paramref name="output"/>, without
+    /// allocating: the path for serving one prediction at a time.
+    /// </summary>
+    public void Predict(ReadOnlySpan<float> item, Span<float> output)
+    {
+        BuildFromFirstLayer();
+        EnsureGraph();
+        int size = Tensor.ProductOf(InputShape), width = Tensor.ProductOf(OutputShape);
+        if (item.Length != size) throw new ArgumentException($"The model takes items of {size} values (shape {Tensor.ShapeToString(InputShape)}); received {item.Length}.", nameof(item));
+        if (output.Length < width) throw new ArgumentException($"The output span holds {output.Length} values; the model produces {width}.", nameof(output));
+        if (_xShape.Length != InputShape.Length + 1) _xShape = [0, .. InputShape];
+        _xShape[0] = 1;
+        _xBatch.Resize(_xShape);
+        item.CopyTo(_xBatch.Span);
+        _input!.Feed(_xBatch);
+        _output!.Evaluate().Span.CopyTo(output);
+    }
+
     /// <summary>For each input, the most probable class with its name (from <see cref="ClassNames"/>) and probability.</summary>
     public ClassPrediction[] PredictClasses(Tensor x, int batchSize = 1024) => TopClasses(Predict(x, batchSize));
 

@@ -5,7 +5,9 @@ namespace Dendrite.Optimizers;
 /// <summary>Updates variables from their gradients. <see cref="Minimize"/> is the TensorFlow tutorial's optimizer.minimize(loss).</summary>
 public abstract class Optimizer
 {
-    private readonly Dictionary<Node, Variable[]> _variablesOf = new(ReferenceEqualityComparer.Instance);
+    private readonly Dictionary<Node, (Variable[] all, HashSet<Variable> fusable)> _plans = new(ReferenceEqualityComparer.Instance);
+    [ThreadStatic] private static Optimizer? t_fusing;
+    [ThreadStatic] private static HashSet<Variable>? t_fusable;
     private float _learningRate;
 
     protected Optimizer(float learningRate) => LearningRate = learningRate;
@@ -26,13 +28,60 @@ public abstract class Optimizer
 
     public abstract string Name { get; }
 
-    /// <summary>Runs forward and backward on <paramref name="loss"/>, then updates every trainable variable it depends on.</summary>
+    /// <summary>
+    /// Runs forward and backward on <paramref name="loss"/>, then updates every trainable variable it depends on.
+    /// Where the optimizer allows it (<see cref="SGD"/> without momentum), a variable used by a single op is
+    /// updated by that op as its gradient is computed (w += -lr·xᵀ·dz in one GEMM), and its Grad is not written.
+    /// </summary>
     public void Minimize(Node loss)
     {
-        loss.Backward();
-        if (!_variablesOf.TryGetValue(loss, out var vars))
-            _variablesOf[loss] = vars = loss.Order.OfType<Variable>().Where(v => v.Trainable).ToArray();
-        Step(vars);
+        ArgumentNullException.ThrowIfNull(loss);
+        if (!_plans.TryGetValue(loss, out var plan))
+        {
+            var order = loss.Order;
+            var all = order.OfType<Variable>().Where(v => v.Trainable).ToArray();
+            var fusable = all.Where(v => order.Sum(n => n.Inputs.Count(i => ReferenceEquals(i, v))) == 1).ToHashSet(ReferenceEqualityComparer.Instance as IEqualityComparer<Variable>);
+            _plans[loss] = plan = (all, fusable!);
+        }
+        using (Fuse(plan.fusable)) loss.Backward();
+        Step(plan.all);
+    }
+
+    /// <summary>While the scope lives, ops on this thread may fold this optimizer's update of <paramref name="fusable"/> into their backward pass.</summary>
+    internal FuseScope Fuse(HashSet<Variable> fusable)
+    {
+        t_fusing = this;
+        t_fusable = fusable;
+        return default;
+    }
+
+    internal readonly ref struct FuseScope
+    {
+        public void Dispose() { t_fusing = null; t_fusable = null; }
+    }
+
+    /// <summary>The variables <see cref="Minimize"/> would update in place for <paramref name="loss"/>.</summary>
+    internal HashSet<Variable> FusableFor(Node loss)
+    {
+        if (!_plans.ContainsKey(loss)) Minimize(loss);
+        return _plans[loss].fusable;
+    }
+
+    /// <summary>
+    /// Inside <see cref="Minimize"/>: true when <paramref name="node"/>'s update may be done by the op computing its
+    /// gradient, as w += <paramref name="factor"/>·g.
+    /// </summary>
+    internal static bool FusedUpdate(Node node, out float factor)
+    {
+        factor = 0;
+        return node is Variable v && t_fusing is { } opt && t_fusable!.Contains(v) && opt.CanFuse(out factor);
+    }
+
+    /// <summary>True when an update is w += factor·g with nothing else to track (plain SGD).</summary>
+    protected virtual bool CanFuse(out float factor)
+    {
+        factor = 0;
+        return false;
     }
 
     /// <summary>Updates each variable that received a gradient in the last backward pass.</summary>
@@ -75,6 +124,15 @@ public sealed class SGD : Optimizer
     public float Momentum { get; }
     public bool Nesterov { get; }
     public override string Name => "SGD";
+
+    /// <summary>Fold the update into the gradient GEMM when there is no momentum (on by default; the result is the same update).</summary>
+    public bool FuseUpdates { get; set; } = true;
+
+    protected override bool CanFuse(out float factor)
+    {
+        factor = -LearningRate;
+        return FuseUpdates && Momentum == 0;
+    }
 
     protected override void Update(Variable v, Span<float> w, ReadOnlySpan<float> g)
     {

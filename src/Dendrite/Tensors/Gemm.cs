@@ -30,9 +30,9 @@ public static unsafe class Gemm
 
     [ThreadStatic] private static Buffers? t_buffers;
 
-    /// <summary>C (m×n, ldc) = op(A)·op(B), or += when <paramref name="accumulate"/>.</summary>
+    /// <summary>C (m×n, ldc) = α·op(A)·op(B), or C += α·op(A)·op(B) when <paramref name="accumulate"/>.</summary>
     public static void Multiply(bool transA, bool transB, int m, int n, int k,
-        ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, Span<float> c, int ldc, bool accumulate = false)
+        ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, Span<float> c, int ldc, bool accumulate = false, float alpha = 1f)
     {
         if (m < 0 || n < 0 || k < 0) throw new ArgumentException($"Invalid GEMM dimensions m={m}, n={n}, k={k}.");
         CheckOperand("A", a, transA ? k : m, transA ? m : k, lda);
@@ -46,7 +46,7 @@ public static unsafe class Gemm
                 if (!accumulate) for (int i = 0; i < m; i++) new Span<float>(pc + (long)i * ldc, n).Clear();
                 return;
             }
-            var job = new Job(transA, transB, m, n, k, pa, lda, pb, ldb, pc, ldc, accumulate);
+            var job = new Job(transA, transB, m, n, k, pa, lda, pb, ldb, pc, ldc, accumulate, alpha);
             int threads = ChooseThreads(m, n, k, out bool splitN);
             if (threads > 1 && Parallelism.TryAcquire())
             {
@@ -113,14 +113,19 @@ public static unsafe class Gemm
         }
     }
 
-    private readonly struct Job(bool transA, bool transB, int m, int n, int k, float* a, int lda, float* b, int ldb, float* c, int ldc, bool accumulate)
+    private readonly struct Job(bool transA, bool transB, int m, int n, int k, float* a, int lda, float* b, int ldb, float* c, int ldc, bool accumulate, float alpha)
     {
         public readonly int M = m, N = n;
 
         /// <summary>Computes C[i0:i1, j0:j1] on the calling thread.</summary>
         public void Run(int i0, int i1, int j0, int j1)
         {
-            if (j1 - j0 < 2 * VectorWidth && !transB) { NarrowN(i0, i1, j0, j1); return; }
+            if (j1 - j0 < 2 * VectorWidth && !transB)
+            {
+                if (transA && i1 - i0 >= 2 * VectorWidth) NarrowNTransposed(i0, i1, j0, j1);
+                else NarrowN(i0, i1, j0, j1);
+                return;
+            }
             int nr = NR;
             var buf = t_buffers ??= new Buffers();
             int kBlocks = (k + KcTarget - 1) / KcTarget;
@@ -153,16 +158,16 @@ public static unsafe class Gemm
                                 int mh = Math.Min(MR, mc - ir);
                                 float* aPanel = pa + (long)ir * kc;
                                 float* cTile = c + (long)(ic + ir) * ldc + jc + jr;
-                                if (mh == MR && nw == nr) Kernel(kc, aPanel, bPanel, cTile, ldc, overwrite);
+                                if (mh == MR && nw == nr) Kernel(kc, aPanel, bPanel, cTile, ldc, overwrite, alpha);
                                 else
                                 {
-                                    Kernel(kc, aPanel, bPanel, tile, nr, true);
+                                    Kernel(kc, aPanel, bPanel, tile, nr, true, 1f);
                                     for (int r = 0; r < mh; r++)
                                     {
                                         var src = new Span<float>(tile + r * nr, nw);
                                         var dst = new Span<float>(cTile + (long)r * ldc, nw);
-                                        if (overwrite) src.CopyTo(dst);
-                                        else System.Numerics.Tensors.TensorPrimitives.Add(dst, src, dst);
+                                        if (overwrite) System.Numerics.Tensors.TensorPrimitives.Multiply(src, alpha, dst);
+                                        else System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(src, alpha, dst, dst);
                                     }
                                 }
                             }
@@ -255,6 +260,28 @@ public static unsafe class Gemm
         }
 
         /// <summary>
+        /// A narrow output whose A is stored transposed (the 10-class layer's weight gradient hᵀ·dz):
+        /// computes Cᵀ = op(B)ᵀ·op(A)ᵀ with the packed kernel, where it is wide, into scratch, then adds it back transposed.
+        /// </summary>
+        private void NarrowNTransposed(int i0, int i1, int j0, int j1)
+        {
+            int rows = i1 - i0, w = j1 - j0;
+            var buf = t_buffers ??= new Buffers();
+            float* ct = buf.Scratch((long)w * rows);
+            // op(B)ᵀ[j, p] = b[p*ldb + j]: a transposed left operand; op(A)ᵀ[p, i] = a[p*lda + i]: a plain right operand.
+            new Job(true, false, w, rows, k, b + j0, ldb, a + i0, lda, ct, rows, false, 1f).Run(0, w, 0, rows);
+            for (int i = 0; i < rows; i++)
+            {
+                float* cc = c + (long)(i0 + i) * ldc + j0;
+                for (int j = 0; j < w; j++)
+                {
+                    float v = alpha * ct[(long)j * rows + i];
+                    cc[j] = accumulate ? cc[j] + v : v;
+                }
+            }
+        }
+
+        /// <summary>
         /// For outputs narrower than one register tile (the 10-class layer): each C element is a dot
         /// product along K, vectorised along K over four rows at once. B is read column-wise from a
         /// transposed copy of its few columns.
@@ -288,6 +315,7 @@ public static unsafe class Gemm
                 {
                     Dot4(r0, r1, r2, r3, bt + (long)j * k, k, out float s0, out float s1, out float s2, out float s3);
                     float* cc = c + (long)i * ldc + j0 + j;
+                    s0 *= alpha; s1 *= alpha; s2 *= alpha; s3 *= alpha;
                     if (accumulate)
                     {
                         cc[0] += s0;
@@ -347,14 +375,14 @@ public static unsafe class Gemm
         }
     }
 
-    private static void Kernel(int kc, float* a, float* b, float* c, int ldc, bool overwrite)
+    private static void Kernel(int kc, float* a, float* b, float* c, int ldc, bool overwrite, float alpha)
     {
-        if (VectorWidth == 16) Kernel8x32(kc, a, b, c, ldc, overwrite);
-        else Kernel8x16(kc, a, b, c, ldc, overwrite);
+        if (VectorWidth == 16) Kernel8x32(kc, a, b, c, ldc, overwrite, alpha);
+        else Kernel8x16(kc, a, b, c, ldc, overwrite, alpha);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Kernel8x32(int kc, float* a, float* b, float* c, int ldc, bool overwrite)
+    private static void Kernel8x32(int kc, float* a, float* b, float* c, int ldc, bool overwrite, float alpha)
     {
         Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default,
             c20 = default, c21 = default, c30 = default, c31 = default,
@@ -374,26 +402,27 @@ public static unsafe class Gemm
             x = Vector512.Create(a[7]); c70 = Vector512.FusedMultiplyAdd(x, b0, c70); c71 = Vector512.FusedMultiplyAdd(x, b1, c71);
             a += 8; b += 32;
         }
-        Store512(c, c00, c01, overwrite); c += ldc;
-        Store512(c, c10, c11, overwrite); c += ldc;
-        Store512(c, c20, c21, overwrite); c += ldc;
-        Store512(c, c30, c31, overwrite); c += ldc;
-        Store512(c, c40, c41, overwrite); c += ldc;
-        Store512(c, c50, c51, overwrite); c += ldc;
-        Store512(c, c60, c61, overwrite); c += ldc;
-        Store512(c, c70, c71, overwrite);
+        Store512(c, c00, c01, overwrite, alpha); c += ldc;
+        Store512(c, c10, c11, overwrite, alpha); c += ldc;
+        Store512(c, c20, c21, overwrite, alpha); c += ldc;
+        Store512(c, c30, c31, overwrite, alpha); c += ldc;
+        Store512(c, c40, c41, overwrite, alpha); c += ldc;
+        Store512(c, c50, c51, overwrite, alpha); c += ldc;
+        Store512(c, c60, c61, overwrite, alpha); c += ldc;
+        Store512(c, c70, c71, overwrite, alpha);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store512(float* c, Vector512<float> v0, Vector512<float> v1, bool overwrite)
+    private static void Store512(float* c, Vector512<float> v0, Vector512<float> v1, bool overwrite, float alpha)
     {
+        if (alpha != 1f) { var s = Vector512.Create(alpha); v0 *= s; v1 *= s; }
         if (!overwrite) { v0 += Vector512.Load(c); v1 += Vector512.Load(c + 16); }
         Vector512.Store(v0, c);
         Vector512.Store(v1, c + 16);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Kernel8x16(int kc, float* a, float* b, float* c, int ldc, bool overwrite)
+    private static void Kernel8x16(int kc, float* a, float* b, float* c, int ldc, bool overwrite, float alpha)
     {
         Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default,
             c20 = default, c21 = default, c30 = default, c31 = default,
@@ -413,19 +442,20 @@ public static unsafe class Gemm
             x = Vector256.Create(a[7]); c70 = Vector256.FusedMultiplyAdd(x, b0, c70); c71 = Vector256.FusedMultiplyAdd(x, b1, c71);
             a += 8; b += 16;
         }
-        Store256(c, c00, c01, overwrite); c += ldc;
-        Store256(c, c10, c11, overwrite); c += ldc;
-        Store256(c, c20, c21, overwrite); c += ldc;
-        Store256(c, c30, c31, overwrite); c += ldc;
-        Store256(c, c40, c41, overwrite); c += ldc;
-        Store256(c, c50, c51, overwrite); c += ldc;
-        Store256(c, c60, c61, overwrite); c += ldc;
-        Store256(c, c70, c71, overwrite);
+        Store256(c, c00, c01, overwrite, alpha); c += ldc;
+        Store256(c, c10, c11, overwrite, alpha); c += ldc;
+        Store256(c, c20, c21, overwrite, alpha); c += ldc;
+        Store256(c, c30, c31, overwrite, alpha); c += ldc;
+        Store256(c, c40, c41, overwrite, alpha); c += ldc;
+        Store256(c, c50, c51, overwrite, alpha); c += ldc;
+        Store256(c, c60, c61, overwrite, alpha); c += ldc;
+        Store256(c, c70, c71, overwrite, alpha);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store256(float* c, Vector256<float> v0, Vector256<float> v1, bool overwrite)
+    private static void Store256(float* c, Vector256<float> v0, Vector256<float> v1, bool overwrite, float alpha)
     {
+        if (alpha != 1f) { var s = Vector256.Create(alpha); v0 *= s; v1 *= s; }
         if (!overwrite) { v0 += Vector256.Load(c); v1 += Vector256.Load(c + 8); }
         Vector256.Store(v0, c);
         Vector256.Store(v1, c + 8);
@@ -435,27 +465,28 @@ public static unsafe class Gemm
 
     /// <summary>Reference C = op(A)·op(B) (+C): plain loops in double, for tests.</summary>
     internal static void Reference(bool transA, bool transB, int m, int n, int k,
-        ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, Span<float> c, int ldc, bool accumulate = false)
+        ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, Span<float> c, int ldc, bool accumulate = false, float alpha = 1f)
     {
         for (int i = 0; i < m; i++)
             for (int j = 0; j < n; j++)
             {
-                double s = accumulate ? c[i * ldc + j] : 0;
+                double s = 0;
                 for (int p = 0; p < k; p++)
                     s += (double)(transA ? a[p * lda + i] : a[i * lda + p]) * (transB ? b[j * ldb + p] : b[p * ldb + j]);
-                c[i * ldc + j] = (float)s;
+                c[i * ldc + j] = (float)(alpha * s + (accumulate ? c[i * ldc + j] : 0));
             }
     }
 
     /// <summary>Per-thread, 64-byte-aligned packing buffers; grown, never shrunk, never freed (one set per kernel thread).</summary>
     private sealed class Buffers
     {
-        private float* _a, _b, _tile;
-        private long _aLen, _bLen, _tileLen;
+        private float* _a, _b, _tile, _scratch;
+        private long _aLen, _bLen, _tileLen, _scratchLen;
 
         public float* A(long n) => Grow(ref _a, ref _aLen, n);
         public float* B(long n) => Grow(ref _b, ref _bLen, n);
         public float* Tile(long n) => Grow(ref _tile, ref _tileLen, n);
+        public float* Scratch(long n) => Grow(ref _scratch, ref _scratchLen, n);
 
         private static float* Grow(ref float* p, ref long len, long n)
         {
@@ -471,6 +502,7 @@ public static unsafe class Gemm
             if (_a != null) NativeMemory.AlignedFree(_a);
             if (_b != null) NativeMemory.AlignedFree(_b);
             if (_tile != null) NativeMemory.AlignedFree(_tile);
+            if (_scratch != null) NativeMemory.AlignedFree(_scratch);
         }
     }
 }

@@ -1,3 +1,5 @@
+using System.Diagnostics;
+
 namespace Dendrite;
 
 /// <summary>Work split into parts; part p of n runs on one thread.</summary>
@@ -8,10 +10,12 @@ internal interface IParallelWork
 
 /// <summary>
 /// A fixed set of worker threads that run the parts of one job at a time. Dispatch costs no
-/// allocation and no lock in the hot path: each worker waits on its own event, which spins
-/// briefly and then blocks (a worker that spins on after a call would steal the core from the
-/// rest of the training step). One caller at a time gets the pool; a second concurrent caller
-/// runs its parts inline, which gives the same results because the parts never share outputs.
+/// allocation and no lock: the caller bumps a generation counter that idle workers watch. A worker
+/// spins for a short while after each job (a training step's kernels come every few tens of
+/// microseconds, and waking a blocked thread on a virtual machine can take far longer than that),
+/// then blocks on its event so an idle process burns no CPU. One caller at a time gets the pool; a
+/// second concurrent caller runs its parts inline, which gives the same results because parts never
+/// share outputs.
 /// </summary>
 public static class Parallelism
 {
@@ -21,9 +25,12 @@ public static class Parallelism
     private static IParallelWork? _work;
     private static int _parts;
     private static int _pending;
+    private static long _generation;
     private static Exception? _error;
-    private static readonly ManualResetEventSlim Done = new(false, 200);
     private static readonly object StartLock = new();
+
+    /// <summary>How long an idle worker spins before it blocks.</summary>
+    private static readonly long SpinTicks = Stopwatch.Frequency / 5000; // 200 µs
 
     /// <summary>
     /// Threads used by the kernels (default: DENDRITE_THREADS or the processor count). The same
@@ -60,12 +67,13 @@ public static class Parallelism
         _parts = parts;
         _error = null;
         Volatile.Write(ref _pending, parts - 1);
-        Done.Reset();
-        for (int i = 0; i < parts - 1; i++) _workers[i].Start.Set();
+        Interlocked.Increment(ref _generation);                // full fence: published before any worker can see it
+        for (int i = 0; i < parts - 1; i++) _workers[i].WakeIfSleeping();
         try { work.Execute(0, parts); }
         finally
         {
-            Done.Wait();
+            var spin = new SpinWait();
+            while (Volatile.Read(ref _pending) != 0) spin.SpinOnce(sleep1Threshold: -1);
             _work = null;
         }
         if (_error is { } e) throw new AggregateException("A kernel worker thread failed.", e);
@@ -79,30 +87,53 @@ public static class Parallelism
             if (_workers.Length >= count) return;
             var all = new Worker[count];
             Array.Copy(_workers, all, _workers.Length);
-            for (int i = _workers.Length; i < count; i++) all[i] = new Worker(i + 1);
+            for (int i = _workers.Length; i < count; i++) all[i] = new Worker(i + 1, Volatile.Read(ref _generation));
             _workers = all;
         }
     }
 
     private sealed class Worker
     {
-        public readonly ManualResetEventSlim Start = new(false, 200);
+        private readonly ManualResetEventSlim _wake = new(false, 0);
+        private readonly int _part;
+        private long _seen;
+        private int _sleeping;
 
-        public Worker(int part)
+        public Worker(int part, long generation)
         {
-            var t = new Thread(() => Loop(part)) { IsBackground = true, Name = $"dendrite-kernel-{part}" };
-            t.Start();
+            _part = part;
+            _seen = generation;
+            new Thread(Loop) { IsBackground = true, Name = $"dendrite-kernel-{part}" }.Start();
         }
 
-        private void Loop(int part)
+        public void WakeIfSleeping()
+        {
+            if (Volatile.Read(ref _sleeping) != 0) _wake.Set();
+        }
+
+        private void Loop()
         {
             while (true)
             {
-                Start.Wait();
-                Start.Reset();
-                try { _work!.Execute(part, _parts); }
-                catch (Exception e) { _error = e; }
-                if (Interlocked.Decrement(ref _pending) == 0) Done.Set();
+                long idleSince = Stopwatch.GetTimestamp();
+                var spin = new SpinWait();
+                while (Volatile.Read(ref _generation) == _seen)
+                {
+                    if (Stopwatch.GetTimestamp() - idleSince < SpinTicks) { spin.SpinOnce(sleep1Threshold: -1); continue; }
+                    // Dekker-style hand-off: announce sleep, then re-check; Run() bumps the generation, then checks _sleeping.
+                    Interlocked.Exchange(ref _sleeping, 1);
+                    if (Volatile.Read(ref _generation) == _seen) _wake.Wait();
+                    _wake.Reset();
+                    Interlocked.Exchange(ref _sleeping, 0);
+                    idleSince = Stopwatch.GetTimestamp();
+                }
+                _seen = Volatile.Read(ref _generation);
+                if (_part < _parts)
+                {
+                    try { _work!.Execute(_part, _parts); }
+                    catch (Exception e) { _error = e; }
+                    Interlocked.Decrement(ref _pending);
+                }
             }
         }
     }

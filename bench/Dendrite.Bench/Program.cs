@@ -1,0 +1,81 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using BenchmarkDotNet.Running;
+using Dendrite;
+using Dendrite.Bench;
+using Dendrite.Data;
+using Dendrite.Layers;
+using Dendrite.Models;
+using Dendrite.Optimizers;
+
+// Dendrite's speed against the PyTorch peer measured in the same run. Usage:
+//   dotnet run -c Release --project bench/Dendrite.Bench -- all        # every target, as a table
+//   ... -- epoch | epoch-small | infer | gemm | profile | alloc        # one part
+//   ... -- bdn [BenchmarkDotNet args]                                # kernel micro-benchmarks
+//   --no-peer skips PyTorch.
+CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
+var argv = args.ToList();
+bool peer = !argv.Remove("--no-peer");
+string mode = argv.Count > 0 ? argv[0] : "all";
+if (mode == "bdn") { BenchmarkSwitcher.FromAssembly(typeof(GemmBenchmarks).Assembly).Run(argv.Skip(1).ToArray()); return; }
+
+var rows = new List<(string work, string ours, string theirs, string ratio, string target, bool met)>();
+void Row(string work, double ours, double? theirs, string unit, double target, bool lowerIsBetter = true, string? fmt = null)
+{
+    fmt ??= "F3";
+    double? ratio = theirs is double t ? ours / t : null;
+    bool met = ratio is double r && (lowerIsBetter ? r <= target : r >= target);
+    rows.Add((work, $"{ours.ToString(fmt)} {unit}", theirs is double th ? $"{th.ToString(fmt)} {unit}" : "n/a",
+        ratio is double rr ? $"{rr:F2}x" : "n/a", $"{(lowerIsBetter ? "≤" : "≥")} {target:F1}x", met));
+    Console.WriteLine($"{work}: Dendrite {ours.ToString(fmt)} {unit}, PyTorch {(theirs is double x ? x.ToString(fmt) : "n/a")} {unit}, ratio {(ratio is double q ? q.ToString("F2") : "n/a")} (target {(lowerIsBetter ? "≤" : "≥")} {target})");
+}
+
+var (train, test) = Mnist.Load();
+
+if (mode is "all" or "epoch")
+{
+    double ours = Harness.EpochSeconds(train, [1024], 0.1f, 128, raw: false, epochs: 4);
+    double? theirs = peer ? Harness.PeerEpoch("--hidden 1024 --lr 0.1 --batch 128 --epochs 4") : null;
+    Row("784-1024-10, batch 128: s/epoch", ours, theirs, "s", 0.7);
+}
+if (mode is "all" or "epoch-small")
+{
+    double ours = Harness.EpochSeconds(train, [128, 128, 128], 0.001f, 32, raw: true, epochs: 4);
+    double? theirs = peer ? Harness.PeerEpoch("--hidden 128,128,128 --lr 0.001 --batch 32 --epochs 4 --raw --init keras") : null;
+    Row("784-128x3-10, batch 32: s/epoch", ours, theirs, "s", 0.3);
+}
+if (mode is "all" or "infer")
+{
+    var (single, batch10k) = Harness.Inference(test);
+    var p = peer ? Peer.Run("torch_infer.py", "")?.LastOrDefault() : null;
+    Row("one-image prediction 784-1024-10", single * 1e6, p?.GetProperty("single_median_us").GetDouble(), "µs", 0.4, fmt: "F1");
+    Row("10,000 images in batches of 1000", batch10k, p?.GetProperty("test10k_min_s").GetDouble(), "s", 0.8, fmt: "F4");
+}
+if (mode is "all" or "gemm")
+{
+    var peerGemm = peer ? Peer.Run("gemm_ceiling.py", "--lib torch --threads 2 --min-time 0.5") : null;
+    foreach (var (name, m, k, n, ta, tb, target) in Harness.GemmShapes)
+    {
+        double ours = Harness.GemmGflops(m, k, n, ta, tb);
+        double? theirs = peerGemm?.FirstOrDefault(e => e.GetProperty("shape").GetString() == name) is { ValueKind: JsonValueKind.Object } e ? e.GetProperty("gflops_best").GetDouble() : null;
+        Row($"GEMM {name} {m}x{k}x{n}: GFLOP/s", ours, theirs, "GFLOP/s", target, lowerIsBetter: false, fmt: "F0");
+    }
+}
+if (mode is "all" or "alloc")
+{
+    var (bytesPerEpoch, peakMb) = Harness.Allocation(train);
+    Console.WriteLine($"allocation: {bytesPerEpoch:N0} bytes per epoch in steady state (784-1024-10, batch 128); peak working set {peakMb:F0} MB");
+    rows.Add(("allocated per epoch, steady state", $"{bytesPerEpoch:N0} B", "", "", "0 B per step", bytesPerEpoch < 469 * 8));
+    rows.Add(("peak memory training MNIST", $"{peakMb:F0} MB", "", "", "< 300 MB", peakMb < 300));
+}
+if (mode == "profile") Harness.Profile(train);
+
+if (rows.Count > 0)
+{
+    Console.WriteLine();
+    Console.WriteLine($"| work | Dendrite | PyTorch ({Peer.BestConfig}) | ratio | target | met |");
+    Console.WriteLine("|---|---|---|---|---|---|");
+    foreach (var r in rows) Console.WriteLine($"| {r.work} | {r.ours} | {r.theirs} | {r.ratio} | {r.target} | {(r.met ? "yes" : "no")} |");
+    Console.WriteLine($"\n{Environment.ProcessorCount} cores, {Parallelism.MaxThreads} kernel threads, Vector512: {System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated}");
+}
