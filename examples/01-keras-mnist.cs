@@ -7,7 +7,7 @@ using Dendrite.Layers;
 using Dendrite.Models;
 using Dendrite.Optimizers;
 
-int epochs = args.Length > 0 ? int.Parse(args[0]) : 10;
+int epochs = args.Length > 0 ? int.Parse(args[0]) : 15;
 var (train, test) = Mnist.Load();
 
 var model = new Sequential(

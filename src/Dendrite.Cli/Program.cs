@@ -9,7 +9,7 @@ using Dendrite.Optimizers;
 using Spectre.Console;
 
 var net = new NetworkOptions();
-var epochs = new Option<int>("--epochs") { Description = "Passes over the training data", DefaultValueFactory = _ => 10 };
+var epochs = new Option<int>("--epochs") { Description = "Passes over the training data", DefaultValueFactory = _ => 15 };
 var batch = new Option<int>("--batch-size") { Description = "Mini-batch size", DefaultValueFactory = _ => 128 };
 var lr = new Option<float>("--lr", "--learning-rate") { Description = "SGD learning rate", DefaultValueFactory = _ => 0.1f };
 var momentum = new Option<float>("--momentum") { Description = "SGD momentum (0: plain SGD)", DefaultValueFactory = _ => 0f };

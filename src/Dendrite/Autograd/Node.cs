@@ -15,9 +15,12 @@ public abstract class Node
     private Node[]? _order;
     private Tensor? _grad;
 
-    protected Node(string name, int[] shape, params Node[] inputs)
+    protected Node(string name, int[] shape, params Node[] inputs) : this(name, true, shape, inputs) { }
+
+    /// <summary>With <paramref name="unique"/> false the name is kept as given (a layer's weights are named "dense/kernel" in model files).</summary>
+    protected Node(string name, bool unique, int[] shape, params Node[] inputs)
     {
-        Name = $"{name}_{Interlocked.Increment(ref s_counter)}";
+        Name = unique ? $"{name}_{Interlocked.Increment(ref s_counter)}" : name;
         Shape = shape;
         Inputs = inputs;
         RequiresGrad = inputs.Any(i => i.RequiresGrad);
@@ -146,7 +149,8 @@ public abstract class Node
 /// <summary>A trainable tensor (a weight or a bias). Optimizers update <see cref="Node.Value"/> in place from <see cref="Node.Grad"/>.</summary>
 public sealed class Variable : Node
 {
-    public Variable(Tensor value, string name = "variable", bool trainable = true) : base(name, value.Shape)
+    /// <summary>A variable holding <paramref name="value"/> (not copied). A given name is kept exactly; without one it gets a unique "variable_N".</summary>
+    public Variable(Tensor value, string? name = null, bool trainable = true) : base(name ?? "variable", name is null, value.Shape)
     {
         Value = value;
         Trainable = trainable;
@@ -154,7 +158,7 @@ public sealed class Variable : Node
     }
 
     /// <summary>A variable of the given shape filled by an initializer (glorot_uniform unless given).</summary>
-    public Variable(int[] shape, Initializer? initializer = null, Rng? rng = null, string name = "variable")
+    public Variable(int[] shape, Initializer? initializer = null, Rng? rng = null, string? name = null)
         : this(Initializer.Resolve(initializer, Initializer.GlorotUniform).Create(shape, rng ?? Rng.FromClock()), name) { }
 
     public bool Trainable { get; }

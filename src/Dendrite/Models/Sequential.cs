@@ -147,19 +147,41 @@ public sealed class Sequential : System.Collections.IEnumerable
 
     /// <summary>Trains on tensors: x of shape (N, InputShape...), y one-hot (N, classes) or class indices (N,) for sparse losses.</summary>
     public History Fit(Tensor x, Tensor y, int batchSize = 32, int epochs = 1, int verbose = 1, float validationSplit = 0f,
-        (Tensor X, Tensor Y)? validationData = null, bool shuffle = true, ulong? seed = null, IEnumerable<Callback>? callbacks = null)
+        (Tensor X, Tensor Y)? validationData = null, bool shuffle = true, ulong? seed = null, IEnumerable<Callback>? callbacks = null,
+        TrainingState? resumeFrom = null)
         => FitCore(DataSource.FromTensor(x, "x"), DataSource.FromTensor(y, "y"), batchSize, epochs, verbose, validationSplit,
             validationData is var (vx, vy) ? (DataSource.FromTensor(vx, "validationData.X"), DataSource.FromTensor(vy, "validationData.Y")) : null,
-            shuffle, seed, callbacks);
+            shuffle, seed, callbacks, resumeFrom);
 
     /// <summary>Trains on a byte dataset, converting each batch as it is drawn; labels are one-hot encoded as the loss needs.</summary>
     public History Fit(Dataset train, int batchSize = 32, int epochs = 1, int verbose = 1, float validationSplit = 0f,
-        Dataset? validationData = null, bool shuffle = true, ulong? seed = null, IEnumerable<Callback>? callbacks = null)
+        Dataset? validationData = null, bool shuffle = true, ulong? seed = null, IEnumerable<Callback>? callbacks = null,
+        TrainingState? resumeFrom = null)
     {
         ArgumentNullException.ThrowIfNull(train);
         ClassNames ??= train.ClassNames;
         return FitCore(new ImageSource(train), Labels(train), batchSize, epochs, verbose, validationSplit,
-            validationData is null ? null : (new ImageSource(validationData), Labels(validationData)), shuffle, seed, callbacks);
+            validationData is null ? null : (new ImageSource(validationData), Labels(validationData)), shuffle, seed, callbacks, resumeFrom);
+    }
+
+    /// <summary>Where the last (or current) <c>Fit</c> stands; saved in checkpoints.</summary>
+    public TrainingState? TrainingState { get; private set; }
+
+    /// <summary>Saves the model, its optimizer's state and <see cref="TrainingState"/>, so that training can resume exactly. Atomic.</summary>
+    public void SaveCheckpoint(string path)
+    {
+        if (TrainingState is null) throw new InvalidOperationException("There is no training run to checkpoint: call Fit first.");
+        Serialization.ModelFile.Save(this, path, TrainingState.ToJson());
+    }
+
+    /// <summary>Loads a checkpoint written by <see cref="SaveCheckpoint"/>: the model with its optimizer's state, and where training stood.</summary>
+    public static Sequential LoadCheckpoint(string path, out TrainingState state)
+    {
+        var model = Serialization.ModelFile.Load(path, out var training);
+        if (training is null) throw new InvalidDataFormatException($"{path}: a saved model, not a checkpoint (it has no training state).");
+        state = Models.TrainingState.FromJson(training, path);
+        model.TrainingState = state;
+        return model;
     }
 
     private LabelSource Labels(Dataset d)
@@ -174,9 +196,14 @@ public sealed class Sequential : System.Collections.IEnumerable
     }
 
     private History FitCore(DataSource x, DataSource y, int batchSize, int epochs, int verbose, float validationSplit,
-        (DataSource X, DataSource Y)? validation, bool shuffle, ulong? seed, IEnumerable<Callback>? callbacks)
+        (DataSource X, DataSource Y)? validation, bool shuffle, ulong? seed, IEnumerable<Callback>? callbacks, TrainingState? resume)
     {
         RequireCompiled();
+        if (resume is not null)
+        {
+            // A resumed run takes its settings from the checkpoint: anything else would not repeat the original run.
+            batchSize = resume.BatchSize; epochs = resume.Epochs; shuffle = resume.Shuffle; validationSplit = resume.ValidationSplit; seed = resume.Seed;
+        }
         if (batchSize <= 0) throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, $"Invalid value received for argument `batch_size`. Expected a positive integer. Received: batch_size={batchSize}.");
         if (epochs < 0) throw new ArgumentOutOfRangeException(nameof(epochs), epochs, $"Invalid value received for argument `epochs`. Expected a non-negative integer. Received: epochs={epochs}.");
         if (!(validationSplit >= 0 && validationSplit < 1)) throw new ArgumentOutOfRangeException(nameof(validationSplit), validationSplit, $"Invalid value received for argument `validation_split`. Expected a number in [0, 1). Received: validation_split={validationSplit}.");
@@ -196,10 +223,18 @@ public sealed class Sequential : System.Collections.IEnumerable
             : validation is var (vx, vy) ? (vx, vy, Enumerable.Range(0, vx.Count).ToArray()) : null;
         if (val is var (cvx, cvy, _)) { CheckInput(cvx, "validation x"); CheckTargets(cvy, "validation y"); if (cvx.Count != cvy.Count) throw new ArgumentException($"Validation x has {cvx.Count} samples but y has {cvy.Count}."); }
 
-        var rng = seed is ulong s ? new Rng(s) : Seed is ulong ms ? new Rng(ms ^ 0x5DEECE66DUL) : Rng.FromClock();
         int steps = (nTrain + batchSize - 1) / batchSize;
-        var history = new History { StepsPerEpoch = steps };
-        history.Reserve(steps * epochs, epochs);
+        if (resume is not null && resume.History.StepsPerEpoch != 0 && resume.History.StepsPerEpoch != steps)
+            throw new ArgumentException($"The checkpoint was taken with {resume.History.StepsPerEpoch} steps per epoch; this data gives {steps}. Resume on the same data.");
+        ulong runSeed = seed ?? (Seed is ulong ms ? ms ^ 0x5DEECE66DUL : Rng.FromClock().NextUInt64());
+        var rng = new Rng(runSeed);
+        var state = resume ?? new TrainingState { Seed = runSeed, BatchSize = batchSize, Epochs = epochs, Shuffle = shuffle, ValidationSplit = validationSplit };
+        TrainingState = state;
+        var history = state.History;
+        history.StepsPerEpoch = steps;
+        history.Reserve(steps * (epochs - state.EpochsDone), epochs - state.EpochsDone);
+        if (shuffle) for (int e = 0; e < state.EpochsDone; e++) rng.Shuffle(trainIdx);   // replay the shuffles of the epochs already done
+
         var all = new List<Callback>();
         if (verbose > 0) all.Add(new ConsoleProgress());
         if (callbacks is not null) all.AddRange(callbacks);
@@ -207,13 +242,12 @@ public sealed class Sequential : System.Collections.IEnumerable
         foreach (var c in all) c.OnTrainBegin(this, info);
         StopTraining = false;
         var clock = new Stopwatch();
-        for (int epoch = 1; epoch <= epochs && !StopTraining; epoch++)
+        for (int epoch = state.EpochsDone + 1; epoch <= epochs && !StopTraining; epoch++)
         {
             foreach (var c in all) c.OnEpochBegin(epoch);
             if (shuffle) rng.Shuffle(trainIdx);
             clock.Restart();
-            double lossSum = 0, correctSum = 0; long seen = 0, counted = 0;
-            for (int step = 0; step < steps && !StopTraining; step++)
+            for (int step = state.StepsDone; step < steps && !StopTraining; step++)
             {
                 var idx = trainIdx.AsSpan(step * batchSize, Math.Min(batchSize, nTrain - step * batchSize));
                 Feed(x, y, idx);
@@ -222,20 +256,24 @@ public sealed class Sequential : System.Collections.IEnumerable
                 if (!double.IsFinite(loss))
                     throw new TrainingDivergedException($"The loss became {loss} at epoch {epoch}, batch {step + 1}: training diverged. Try a smaller learning rate (now {Optimizer.LearningRate}) or inputs scaled to [0, 1].", history);
                 var (correct, total) = CountCorrect(_metricInput!.Value, _target!.Value);
-                lossSum += loss * idx.Length; seen += idx.Length;
-                correctSum += correct; counted += total;
+                state.LossSum += loss * idx.Length; state.Seen += idx.Length;
+                state.CorrectSum += correct; state.Counted += total;
+                state.StepsDone = step + 1;
                 double acc = total == 0 ? 0 : (double)correct / total;
                 history.BatchLoss.Add(loss);
                 history.BatchAccuracy.Add(acc);
-                var logs = new BatchLogs(step + 1, steps, loss, acc, lossSum / seen, correctSum / counted);
+                var logs = new BatchLogs(step + 1, steps, loss, acc, state.LossSum / state.Seen, state.CorrectSum / state.Counted);
                 foreach (var c in all) c.OnBatchEnd(epoch, logs);
             }
+            if (state.StepsDone < steps) break;           // stopped mid-epoch: the checkpoint resumes from here
             double seconds = clock.Elapsed.TotalSeconds;
             var ev = val is var (evx, evy, eidx) ? EvaluateCore(evx, evy, eidx, 1024) : new Evaluation(double.NaN, double.NaN);
-            history.Loss.Add(lossSum / Math.Max(1, seen));
-            history.Accuracy.Add(counted == 0 ? 0 : correctSum / counted);
+            history.Loss.Add(state.LossSum / Math.Max(1, state.Seen));
+            history.Accuracy.Add(state.Counted == 0 ? 0 : state.CorrectSum / state.Counted);
             if (val is not null) { history.ValLoss.Add(ev.Loss); history.ValAccuracy.Add(ev.Accuracy); }
             history.EpochSeconds.Add(seconds);
+            state.EpochsDone = epoch; state.StepsDone = 0;
+            state.LossSum = state.CorrectSum = 0; state.Seen = state.Counted = 0;
             var elogs = new EpochLogs(epoch, history.Loss[^1], history.Accuracy[^1], ev.Loss, ev.Accuracy, seconds);
             foreach (var c in all) c.OnEpochEnd(elogs);
         }
@@ -394,6 +432,15 @@ public sealed class Sequential : System.Collections.IEnumerable
     }
 
     public string ClassName(int index) => ClassNames is { } names && index < names.Length ? names[index] : index.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>
+    /// Saves the architecture, compile settings, class names and weights to one file (safetensors with the
+    /// config in its metadata; see <see cref="Serialization.ModelFile"/>). The write is atomic: a crash leaves any previous file intact.
+    /// </summary>
+    public void Save(string path) => Serialization.ModelFile.Save(this, path);
+
+    /// <summary>Loads a model saved by <see cref="Save"/> (or a checkpoint). Predictions match the saved model's bit for bit.</summary>
+    public static Sequential Load(string path) => Serialization.ModelFile.Load(path);
 
     /// <summary>Keras's model.summary() table: each layer, its output shape and parameter count, then the totals.</summary>
     public string Summary()

@@ -95,6 +95,15 @@ public abstract class Optimizer
         Iterations++;
     }
 
+    /// <summary>The optimizer's per-variable state (for checkpoints): variable, slot name, values.</summary>
+    internal virtual IEnumerable<(Variable Variable, string Slot, Tensor Values)> Slots() => [];
+
+    /// <summary>Restores one slot from a checkpoint.</summary>
+    internal virtual void SetSlot(Variable v, string slot, Tensor values) =>
+        throw new Data.InvalidDataFormatException($"{Name} keeps no state named `{slot}`.");
+
+    internal void RestoreIterations(long iterations) => Iterations = iterations;
+
     /// <summary>Applies one update to <paramref name="w"/> from its gradient <paramref name="g"/>.</summary>
     protected abstract void Update(Variable v, Span<float> w, ReadOnlySpan<float> g);
 
@@ -127,6 +136,15 @@ public sealed class SGD : Optimizer
 
     /// <summary>Fold the update into the gradient GEMM when there is no momentum (on by default; the result is the same update).</summary>
     public bool FuseUpdates { get; set; } = true;
+
+    internal override IEnumerable<(Variable Variable, string Slot, Tensor Values)> Slots() =>
+        _velocity.Select(kv => (kv.Key, "velocity", new Tensor(kv.Value, kv.Key.Value.Shape)));
+
+    internal override void SetSlot(Variable v, string slot, Tensor values)
+    {
+        if (slot != "velocity") base.SetSlot(v, slot, values);
+        _velocity[v] = values.ToArray();
+    }
 
     protected override bool CanFuse(out float factor)
     {

@@ -1,0 +1,299 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Dendrite.Data;
+using Dendrite.Layers;
+using Dendrite.Losses;
+using Dendrite.Models;
+using Dendrite.Optimizers;
+
+namespace Dendrite.Serialization;
+
+/// <summary>
+/// Dendrite's model file (format version 1): one safetensors file. Its tensors are the weights, named
+/// "&lt;layer&gt;/kernel" and "&lt;layer&gt;/bias" (kernel shape (inputs, units), as Keras), and, in a checkpoint,
+/// the optimizer's slots as "optimizer/&lt;variable&gt;/&lt;slot&gt;". Its __metadata__ holds "format" =
+/// "dendrite.model", "format_version" = "1", and "config": a JSON document giving the input shape, the class
+/// names, each layer's class and settings, and the compile settings. A checkpoint adds "training": where a
+/// run stood. Everything is data: loading builds layers from a fixed list of classes, never by type name.
+/// </summary>
+public static class ModelFile
+{
+    public const string Format = "dendrite.model";
+    public const int Version = 1;
+
+    /// <summary>Writes the model (and, for a checkpoint, the optimizer's state and <paramref name="training"/>) atomically.</summary>
+    public static void Save(Sequential model, string path, string? training = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        if (!model.IsBuilt) throw new InvalidOperationException("Only a built model can be saved: build it, or train it, first.");
+        var tensors = new List<(string, Tensor)>();
+        foreach (var layer in model.Layers)
+            foreach (var w in layer.Weights) tensors.Add((w.Name, w.Value));
+        if (training is not null && model.Optimizer is { } opt)
+            foreach (var (v, slot, t) in opt.Slots()) tensors.Add(($"optimizer/{v.Name}/{slot}", t));
+        var meta = new Dictionary<string, string>
+        {
+            ["format"] = Format,
+            ["format_version"] = Version.ToString(CultureInfo.InvariantCulture),
+            ["config"] = ConfigJson(model),
+        };
+        if (training is not null) meta["training"] = training;
+        AtomicFile.Write(path, s => SafeTensors.Write(s, tensors, meta));
+    }
+
+    /// <summary>Reads a model file; a checkpoint also restores the optimizer's state. Errors are <see cref="InvalidDataFormatException"/>s naming the problem.</summary>
+    public static Sequential Load(string path) => Load(path, out _);
+
+    public static Sequential Load(string path, out string? training)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        if (!File.Exists(path)) throw new FileNotFoundException($"Model file not found: {path}", path);
+        using var fs = File.OpenRead(path);
+        return Load(fs, path, out training);
+    }
+
+    public static Sequential Load(Stream stream, string source, out string? training)
+    {
+        var (tensors, meta) = SafeTensors.Read(stream, source);
+        if (!meta.TryGetValue("format", out var format) || format != Format)
+            throw new InvalidDataFormatException($"{source}: not a Dendrite model (a safetensors file without format \"{Format}\" in its metadata).");
+        if (!meta.TryGetValue("format_version", out var ver) || !int.TryParse(ver, NumberStyles.None, CultureInfo.InvariantCulture, out int version))
+            throw new InvalidDataFormatException($"{source}: the model format version is missing.");
+        if (version > Version) throw new InvalidDataFormatException($"{source}: model format version {version} was written by a newer Dendrite; this one reads version {Version}.");
+        if (!meta.TryGetValue("config", out var config)) throw new InvalidDataFormatException($"{source}: the model config is missing.");
+        training = meta.GetValueOrDefault("training");
+        var model = FromConfig(config, source);
+        // Check every weight against the config before building anything (a config that lies allocates nothing).
+        var expected = ExpectedWeights(model, source);
+        foreach (var (name, shape) in expected)
+        {
+            if (!tensors.TryGetValue(name, out var t)) throw new InvalidDataFormatException($"{source}: weight `{name}` of shape {Tensor.ShapeToString(shape)} is missing.");
+            if (!t.ShapeSpan.SequenceEqual(shape)) throw new InvalidDataFormatException($"{source}: weight `{name}` has shape {Tensor.ShapeToString(t.ShapeSpan)} but the config needs {Tensor.ShapeToString(shape)}.");
+        }
+        var extra = tensors.Keys.Where(k => !k.StartsWith("optimizer/", StringComparison.Ordinal) && !expected.ContainsKey(k)).ToList();
+        if (extra.Count > 0) throw new InvalidDataFormatException($"{source}: tensor `{extra[0]}` does not belong to any layer of the config.");
+        model.Build(model.Layers[0].InputShape!);
+        foreach (var layer in model.Layers)
+            foreach (var w in layer.Weights) tensors[w.Name].Span.CopyTo(w.Value.Span);
+        if (model.Optimizer is { } opt)
+        {
+            var byName = model.Weights.ToDictionary(w => w.Name);
+            foreach (var (name, t) in tensors)
+            {
+                if (!name.StartsWith("optimizer/", StringComparison.Ordinal)) continue;
+                int cut = name.LastIndexOf('/');
+                string varName = name["optimizer/".Length..cut], slot = name[(cut + 1)..];
+                if (!byName.TryGetValue(varName, out var v) || v.Value.Length != t.Length)
+                    throw new InvalidDataFormatException($"{source}: optimizer state `{name}` does not match any weight.");
+                opt.SetSlot(v, slot, t);
+            }
+        }
+        return model;
+    }
+
+    private static Dictionary<string, int[]> ExpectedWeights(Sequential model, string source)
+    {
+        var result = new Dictionary<string, int[]>();
+        int[] shape = model.Layers[0].InputShape!;
+        foreach (var layer in model.Layers)
+        {
+            switch (layer)
+            {
+                case Flatten: shape = [(int)Math.Min(int.MaxValue, shape.Aggregate(1L, (a, d) => a * d))]; break;
+                case Dense d:
+                    if (shape.Length != 1) throw new InvalidDataFormatException($"{source}: Dense layer `{d.Name}` follows a layer with output shape {Tensor.ShapeToString(shape)}; it needs vectors.");
+                    result[$"{d.Name}/kernel"] = [shape[0], d.Units];
+                    if (d.UseBias) result[$"{d.Name}/bias"] = [d.Units];
+                    shape = [d.Units];
+                    break;
+            }
+        }
+        return result;
+    }
+
+    internal static string ConfigJson(Sequential model)
+    {
+        using var ms = new MemoryStream();
+        using (var w = new Utf8JsonWriter(ms, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+        {
+            w.WriteStartObject();
+            w.WriteString("class_name", "Sequential");
+            w.WriteStartArray("input_shape");
+            foreach (int d in model.InputShape) w.WriteNumberValue(d);
+            w.WriteEndArray();
+            if (model.ClassNames is { } names)
+            {
+                w.WriteStartArray("class_names");
+                foreach (var n in names) w.WriteStringValue(n);
+                w.WriteEndArray();
+            }
+            w.WriteStartArray("layers");
+            foreach (var layer in model.Layers)
+            {
+                w.WriteStartObject();
+                w.WriteString("class_name", layer.GetType().Name);
+                w.WriteStartObject("config");
+                foreach (var (k, v) in layer.GetConfig())
+                {
+                    switch (v)
+                    {
+                        case null: w.WriteNull(k); break;
+                        case string s: w.WriteString(k, s); break;
+                        case bool b: w.WriteBoolean(k, b); break;
+                        case int i: w.WriteNumber(k, i); break;
+                        case float f: w.WriteNumber(k, f); break;
+                        default: throw new InvalidOperationException($"Config value {k} of type {v.GetType().Name} cannot be saved.");
+                    }
+                }
+                w.WriteEndObject();
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+            if (model.Loss is { } loss && model.Optimizer is SGD sgd)
+            {
+                w.WriteStartObject("compile");
+                w.WriteString("loss", loss.Name);
+                w.WriteStartObject("optimizer");
+                w.WriteString("class_name", "SGD");
+                w.WriteNumber("learning_rate", sgd.LearningRate);
+                w.WriteNumber("momentum", sgd.Momentum);
+                w.WriteBoolean("nesterov", sgd.Nesterov);
+                w.WriteNumber("iterations", sgd.Iterations);
+                w.WriteEndObject();
+                w.WriteEndObject();
+            }
+            w.WriteEndObject();
+        }
+        return Encoding.UTF8.GetString(ms.ToArray());
+    }
+
+    private static Sequential FromConfig(string json, string source)
+    {
+        JsonDocument doc;
+        try { doc = JsonDocument.Parse(json, new JsonDocumentOptions { MaxDepth = 16 }); }
+        catch (JsonException e) { throw new InvalidDataFormatException($"{source}: the model config is not valid JSON ({e.Message})."); }
+        using (doc)
+        {
+            var root = new Reader(doc.RootElement, source, "config");
+            if (root.String("class_name") != "Sequential") throw root.Error("class_name", "expected Sequential");
+            var inputShape = root.Ints("input_shape", 1, 4, 1, 1 << 16);
+            if (inputShape.Aggregate(1L, (a, d) => a * d) > 1 << 26) throw root.Error("input_shape", "too large");
+            var model = new Sequential();
+            if (root.Has("class_names")) model.ClassNames = root.Strings("class_names", 1, 1 << 16);
+            var layers = root.Array("layers");
+            if (layers.Count == 0) throw root.Error("layers", "the model has no layers");
+            for (int i = 0; i < layers.Count; i++)
+            {
+                var l = new Reader(layers[i], source, $"layers[{i}]");
+                var c = l.Object("config");
+                string? name = c.Has("name") ? c.String("name") : null;
+                int[]? shape = i == 0 ? inputShape : null;
+                Layer layer = l.String("class_name") switch
+                {
+                    "Dense" => new Dense(c.Int("units", 1, 1 << 20), c.Activation("activation"), c.Bool("use_bias"),
+                        c.Initializer("kernel_initializer"), c.Initializer("bias_initializer"), shape, name),
+                    "Activation" => new Activation(c.Activation("activation"), shape, name),
+                    "Flatten" => new Flatten(shape, name),
+                    "Rescaling" => new Rescaling(c.Float("scale"), c.Float("offset"), shape, name),
+                    var other => throw l.Error("class_name", $"unknown layer class {other}"),
+                };
+                model.Add(layer);
+            }
+            if (root.Has("compile"))
+            {
+                var c = root.Object("compile");
+                Loss loss;
+                try { loss = c.String("loss"); } catch (ArgumentException e) { throw c.Error("loss", e.Message); }
+                var o = c.Object("optimizer");
+                if (o.String("class_name") != "SGD") throw o.Error("class_name", "only SGD is known");
+                SGD sgd;
+                try { sgd = new SGD(o.Float("learning_rate"), o.Float("momentum"), o.Bool("nesterov")); }
+                catch (ArgumentException e) { throw o.Error("optimizer", e.Message); }
+                if (o.Has("iterations")) sgd.RestoreIterations(o.Long("iterations"));
+                model.Compile(loss, sgd, ["accuracy"]);
+            }
+            return model;
+        }
+    }
+
+    /// <summary>Reads a JSON object strictly: every missing or mistyped field is an error naming its path.</summary>
+    private readonly struct Reader(JsonElement e, string source, string path)
+    {
+        public InvalidDataFormatException Error(string field, string what) => new($"{source}: {path}.{field}: {what}.");
+
+        public bool Has(string field) => e.ValueKind == JsonValueKind.Object && e.TryGetProperty(field, out _);
+
+        private JsonElement Get(string field, JsonValueKind kind)
+        {
+            if (e.ValueKind != JsonValueKind.Object) throw new InvalidDataFormatException($"{source}: {path} is not an object.");
+            if (!e.TryGetProperty(field, out var v)) throw Error(field, "missing");
+            if (v.ValueKind != kind && !(kind == JsonValueKind.True && v.ValueKind == JsonValueKind.False)) throw Error(field, $"expected {kind.ToString().ToLowerInvariant()}, found {v.ValueKind.ToString().ToLowerInvariant()}");
+            return v;
+        }
+
+        public string String(string field) => Get(field, JsonValueKind.String).GetString()!;
+        public bool Bool(string field) => Get(field, JsonValueKind.True).GetBoolean();
+
+        public float Float(string field)
+        {
+            var v = Get(field, JsonValueKind.Number);
+            if (!v.TryGetSingle(out float f) || !float.IsFinite(f)) throw Error(field, "not a finite number");
+            return f;
+        }
+
+        public long Long(string field)
+        {
+            var v = Get(field, JsonValueKind.Number);
+            if (!v.TryGetInt64(out long l) || l < 0) throw Error(field, "not a non-negative integer");
+            return l;
+        }
+
+        public int Int(string field, int min, int max)
+        {
+            var v = Get(field, JsonValueKind.Number);
+            if (!v.TryGetInt32(out int i) || i < min || i > max) throw Error(field, $"expected an integer in [{min}, {max}]");
+            return i;
+        }
+
+        public int[] Ints(string field, int minCount, int maxCount, int min, int max)
+        {
+            var v = Get(field, JsonValueKind.Array);
+            int n = v.GetArrayLength();
+            if (n < minCount || n > maxCount) throw Error(field, $"expected {minCount} to {maxCount} values");
+            var r = new int[n];
+            int k = 0;
+            foreach (var x in v.EnumerateArray())
+                r[k++] = x.ValueKind == JsonValueKind.Number && x.TryGetInt32(out int i) && i >= min && i <= max ? i : throw Error(field, $"expected integers in [{min}, {max}]");
+            return r;
+        }
+
+        public string[] Strings(string field, int minCount, int maxCount)
+        {
+            var v = Get(field, JsonValueKind.Array);
+            int n = v.GetArrayLength();
+            if (n < minCount || n > maxCount) throw Error(field, $"expected {minCount} to {maxCount} values");
+            var r = new string[n];
+            int k = 0;
+            foreach (var x in v.EnumerateArray()) r[k++] = x.ValueKind == JsonValueKind.String ? x.GetString()! : throw Error(field, "expected strings");
+            return r;
+        }
+
+        public List<JsonElement> Array(string field) => Get(field, JsonValueKind.Array).EnumerateArray().ToList();
+
+        public Reader Object(string field) => new(Get(field, JsonValueKind.Object), source, $"{path}.{field}");
+
+        public ActivationFunction Activation(string field)
+        {
+            try { return ActivationFunction.Get(String(field)); }
+            catch (ArgumentException) { throw Error(field, $"unknown activation {String(field)}"); }
+        }
+
+        public Initializer Initializer(string field)
+        {
+            string name = String(field);
+            try { return Dendrite.Initializer.Get(name); }
+            catch (ArgumentException) { return Dendrite.Initializer.GlorotUniform; } // parameterised initializers need not be rebuilt: the weights are loaded
+        }
+    }
+}
