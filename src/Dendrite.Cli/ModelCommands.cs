@@ -1,0 +1,129 @@
+using System.CommandLine;
+using System.Globalization;
+using Dendrite.Data;
+using Dendrite.Imaging;
+using Dendrite.Models;
+using Dendrite.Serialization;
+
+namespace Dendrite.Cli;
+
+internal static class ModelCommands
+{
+    public static Command Summary()
+    {
+        var net = new NetworkOptions();
+        var model = new Option<string?>("--model") { Description = "Summarise a saved model instead of the network options" };
+        var cmd = new Command("summary", "Print the model table (layers, output shapes, parameters)");
+        net.AddTo(cmd);
+        cmd.Add(model);
+        cmd.SetAction(r => Cli.Run(() =>
+        {
+            var m = r.GetValue(model) is string path ? Sequential.Load(path) : net.Build(r, [28, 28], 10);
+            Console.Write(m.Summary());
+        }));
+        return cmd;
+    }
+
+    public static Command Evaluate()
+    {
+        var model = new Option<string>("--model") { Description = "A model saved by dendrite train --save", Required = true };
+        var data = new Option<string?>("--data") { Description = "Folder with the four MNIST IDX files (default: the embedded copy)" };
+        var split = new Option<string>("--split") { Description = "test or train", DefaultValueFactory = _ => "test" };
+        var cmd = new Command("evaluate", "Report a saved model's loss and accuracy on MNIST") { model, data, split };
+        cmd.SetAction(r => Cli.Run(() =>
+        {
+            var m = Sequential.Load(r.GetValue(model)!);
+            if (m.Loss is null) m.Compile("categorical_crossentropy");
+            var (train, test) = Mnist.Load(r.GetValue(data));
+            var set = r.GetValue(split) switch { "test" => test, "train" => train, var s => throw new ArgumentException($"Invalid value received for option --split. Expected test or train. Received: {s}.") };
+            var e = m.Evaluate(set);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{set.Name}: {set.Count:N0} images - loss: {e.Loss:F4} - accuracy: {e.Accuracy:F4} ({e.Accuracy * 100:F2}%)"));
+        }));
+        return cmd;
+    }
+
+    public static Command Predict()
+    {
+        var model = new Option<string>("--model") { Description = "A model saved by dendrite train --save", Required = true };
+        var top = new Option<int>("--top") { Description = "How many classes to show for each input", DefaultValueFactory = _ => 3 };
+        var raw = new Option<bool>("--no-preprocess") { Description = "Feed 28×28 grey images as they are, without MNIST-style centring" };
+        var files = new Argument<string[]>("files") { Description = "PNG or PGM images of digits, or IDX image files", Arity = ArgumentArity.OneOrMore };
+        var cmd = new Command("predict", "Classify images with a saved model; photos and drawings are brought to MNIST's form first") { model, top, raw, files };
+        cmd.SetAction(r => Cli.Run(() =>
+        {
+            var m = Sequential.Load(r.GetValue(model)!);
+            int k = Math.Max(1, r.GetValue(top));
+            int size = m.InputShape.Aggregate(1, (a, d) => a * d), width = m.OutputShape.Aggregate(1, (a, d) => a * d);
+            var probs = new float[width];
+            int failures = 0;
+            foreach (var file in r.GetValue(files)!)
+            {
+                try
+                {
+                    foreach (var (label, input) in Inputs(file, size, r.GetValue(raw)))
+                    {
+                        m.Predict(input, probs);
+                        var best = Enumerable.Range(0, width).OrderByDescending(i => probs[i]).Take(k)
+                            .Select(i => string.Create(CultureInfo.InvariantCulture, $"{m.ClassName(i)} ({probs[i] * 100:F1}%)"));
+                        Console.WriteLine($"{label}: {string.Join("  ", best)}");
+                    }
+                }
+                catch (Exception e) when (e is InvalidDataFormatException or IOException)
+                {
+                    Console.Error.WriteLine($"error: {e.Message}");
+                    failures++;
+                }
+            }
+            return failures == 0 ? 0 : 1;
+        }));
+        return cmd;
+    }
+
+    /// <summary>The model inputs a file holds: one per image, or one per item of an IDX file.</summary>
+    private static IEnumerable<(string label, float[] input)> Inputs(string file, int size, bool raw)
+    {
+        if (!File.Exists(file)) throw new FileNotFoundException($"{file}: no such file.", file);
+        var head = new byte[8];
+        using (var fs = File.OpenRead(file)) fs.ReadExactly(head, 0, (int)Math.Min(8, fs.Length));
+        string ext = Path.GetExtension(file).ToLowerInvariant();
+        bool looksLikeImage = ext is ".png" or ".pgm" or ".pnm" or ".jpg" or ".jpeg" or ".bmp" or ".gif" or ".webp";
+        if (!Png.IsPng(head) && !Pgm.IsPgm(head) && !looksLikeImage)
+        {
+            var idx = Idx.Read(file);
+            int item = idx.Data.Length / idx.Count;
+            if (item != size) throw new InvalidDataFormatException($"{file}: IDX items have {item} values; the model takes {size}.");
+            for (int i = 0; i < idx.Count; i++)
+            {
+                var x = new float[size];
+                for (int j = 0; j < size; j++) x[j] = idx.Data[i * size + j];
+                yield return ($"{file}[{i}]", x);
+            }
+            yield break;
+        }
+        var image = Image.Load(file);
+        if (raw)
+        {
+            if (image.Width * image.Height != size) throw new InvalidDataFormatException($"{file}: {image.Width}×{image.Height} pixels; with --no-preprocess the model needs {size}.");
+            yield return (file, image.ToGrey());
+        }
+        else
+        {
+            if (size != Digitizer.Size * Digitizer.Size) throw new InvalidDataFormatException($"{file}: the model takes {size} values, not a 28×28 digit; use --no-preprocess.");
+            yield return (file, Digitizer.ToMnist(image, file));
+        }
+    }
+
+    public static Command Export()
+    {
+        var onnx = new Option<string>("--onnx") { Description = "The saved model to export as ONNX", Required = true };
+        var output = new Argument<string>("output") { Description = "The .onnx file to write" };
+        var cmd = new Command("export", "Export a saved model to ONNX (opset 13), for onnxruntime and other tools") { onnx, output };
+        cmd.SetAction(r => Cli.Run(() =>
+        {
+            var m = Sequential.Load(r.GetValue(onnx)!);
+            Onnx.Export(m, r.GetValue(output)!);
+            Console.WriteLine($"Exported {r.GetValue(onnx)} to {r.GetValue(output)} (ONNX IR {Onnx.IrVersion}, opset {Onnx.Opset}; input \"input\" (batch, {string.Join(", ", m.InputShape)}), output \"output\" (batch, {string.Join(", ", m.OutputShape)}))");
+        }));
+        return cmd;
+    }
+}

@@ -1,0 +1,108 @@
+using System.CommandLine;
+using System.Globalization;
+using Dendrite.Callbacks;
+using Dendrite.Data;
+using Dendrite.Models;
+using Dendrite.Optimizers;
+using Spectre.Console;
+
+namespace Dendrite.Cli;
+
+internal static class TrainCommand
+{
+    public static Command Create()
+    {
+        var net = new NetworkOptions();
+        var epochs = new Option<int>("--epochs") { Description = "Passes over the training data", DefaultValueFactory = _ => 15 };
+        var batch = new Option<int>("--batch-size") { Description = "Mini-batch size", DefaultValueFactory = _ => 128 };
+        var lr = new Option<float>("--lr", "--learning-rate") { Description = "SGD learning rate", DefaultValueFactory = _ => 0.1f };
+        var momentum = new Option<float>("--momentum") { Description = "SGD momentum (0: plain SGD)", DefaultValueFactory = _ => 0f };
+        var nesterov = new Option<bool>("--nesterov") { Description = "Nesterov momentum" };
+        var validationSplit = new Option<float>("--validation-split") { Description = "Fraction of the training data held out for validation (Keras's last-fraction rule); 0 validates on the test set", DefaultValueFactory = _ => 0f };
+        var threads = new Option<int?>("--threads") { Description = "Kernel threads (default: all cores)" };
+        var data = new Option<string?>("--data") { Description = "Folder with the four MNIST IDX files (default: the embedded copy)" };
+        var save = new Option<string?>("--save") { Description = "Save the trained model to this file" };
+        var checkpoint = new Option<string?>("--checkpoint") { Description = "Write a resumable checkpoint here after every epoch (and on Ctrl+C)" };
+        var resume = new Option<string?>("--resume") { Description = "Continue the run saved in this checkpoint, with its settings" };
+        var quiet = new Option<bool>("--quiet", "-q") { Description = "No progress output" };
+
+        var cmd = new Command("train", "Train a dense network on MNIST and report test loss and accuracy");
+        net.AddTo(cmd);
+        foreach (var o in new Option[] { epochs, batch, lr, momentum, nesterov, validationSplit, threads, data, save, checkpoint, resume, quiet }) cmd.Add(o);
+        cmd.SetAction(r => Cli.Run(() =>
+        {
+            if (r.GetValue(threads) is int t) Parallelism.MaxThreads = t;
+            var (trainSet, testSet) = Mnist.Load(r.GetValue(data));
+            Sequential model;
+            TrainingState? state = null;
+            if (r.GetValue(resume) is string from)
+            {
+                model = Sequential.LoadCheckpoint(from, out state);
+                if (state.IsComplete) { Console.WriteLine($"{from}: that run finished all {state.Epochs} epochs; nothing to resume."); return 0; }
+                Console.WriteLine($"Resuming {from}: epoch {state.EpochsDone + 1}/{state.Epochs}, step {state.StepsDone}, batch size {state.BatchSize}.");
+            }
+            else
+            {
+                model = net.Build(r, trainSet.ItemShape, trainSet.Classes);
+                model.Compile(net.GetLoss(r), new SGD(r.GetValue(lr), r.GetValue(momentum), r.GetValue(nesterov)), ["accuracy"]);
+            }
+            bool q = r.GetValue(quiet);
+            if (!q && state is null) AnsiConsole.Write(new Text(model.Summary()));
+
+            var callbacks = new List<Callback>();
+            var interrupt = new InterruptCallback();
+            callbacks.Add(interrupt);
+            string? ckptPath = r.GetValue(checkpoint);
+            if (ckptPath is not null) callbacks.Add(new ModelCheckpoint(ckptPath, monitor: "loss", saveBestOnly: false, resumable: true));
+            ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; interrupt.Requested = true; };
+            Console.CancelKeyPress += onCancel;
+            float vs = r.GetValue(validationSplit);
+            Dataset? validation = vs > 0 ? null : testSet;
+            History history;
+            try
+            {
+                if (!q && AnsiConsole.Profile.Capabilities.Interactive)
+                {
+                    History? h = null;
+                    AnsiConsole.Progress().AutoClear(false).HideCompleted(false)
+                        .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
+                        .Start(ctx => h = model.Fit(trainSet, r.GetValue(batch), r.GetValue(epochs), verbose: 0, validationSplit: vs, validationData: validation,
+                            seed: r.GetValue(net.Seed), callbacks: [.. callbacks, new SpectreProgress(ctx)], resumeFrom: state));
+                    history = h!;
+                }
+                else history = model.Fit(trainSet, r.GetValue(batch), r.GetValue(epochs), verbose: q ? 0 : 1, validationSplit: vs, validationData: validation,
+                    seed: r.GetValue(net.Seed), callbacks: callbacks, resumeFrom: state);
+            }
+            finally { Console.CancelKeyPress -= onCancel; }
+
+            if (interrupt.Requested)
+            {
+                string path = ckptPath ?? Cli.FreePath("checkpoint.dendrite");
+                model.SaveCheckpoint(path);
+                var s = model.TrainingState!;
+                Console.WriteLine($"Interrupted at epoch {s.EpochsDone + 1}, step {s.StepsDone}. Checkpoint saved to {path}; continue with: dendrite train --resume {path}");
+                return 130;
+            }
+            var test = model.Evaluate(testSet);
+            double perEpoch = history.EpochSeconds.Count > 1 ? history.EpochSeconds.Skip(1).Average() : history.EpochSeconds.DefaultIfEmpty(0).Average();
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"Test loss: {test.Loss:F4} - test accuracy: {test.Accuracy:F4} ({test.Accuracy * 100:F2}%) - {perEpoch:F2} s/epoch after the first, {Parallelism.MaxThreads} threads"));
+            if (r.GetValue(save) is string savePath)
+            {
+                model.Save(savePath);
+                Console.WriteLine($"Model saved to {savePath}");
+            }
+            return 0;
+        }));
+        return cmd;
+    }
+
+    /// <summary>Stops training cleanly after the current batch once Ctrl+C was pressed.</summary>
+    private sealed class InterruptCallback : Callback
+    {
+        private Sequential? _model;
+        public volatile bool Requested;
+        public override void OnTrainBegin(Sequential model, TrainingInfo info) => _model = model;
+        public override void OnBatchEnd(int epoch, in BatchLogs logs) { if (Requested) _model!.StopTraining = true; }
+    }
+}
