@@ -113,6 +113,23 @@ internal static class ModelCommands
         }
     }
 
+    public static Command Plot()
+    {
+        var csv = new Argument<string>("history") { Description = "history.csv written by dendrite train --report (iterations.csv beside it is used too)" };
+        var outDir = new Option<string?>("--out") { Description = "Folder for the charts (default: beside the CSV)" };
+        var cmd = new Command("plot", "Render the training charts again (SVG and PNG) from a history CSV") { csv, outDir };
+        cmd.SetAction(r => Cli.Run(() =>
+        {
+            string path = r.GetValue(csv)!;
+            if (!File.Exists(path)) throw new FileNotFoundException($"{path}: no such file.", path);
+            string its = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, "iterations.csv");
+            var history = History.FromCsv(File.ReadAllText(path), File.Exists(its) ? File.ReadAllText(its) : null, path);
+            string dir = r.GetValue(outDir) ?? Path.GetDirectoryName(Path.GetFullPath(path))!;
+            foreach (var name in Dendrite.Plotting.TrainingReport.WriteCurves(dir, history)) Console.WriteLine(Path.Combine(dir, name + ".svg") + " and .png");
+        }));
+        return cmd;
+    }
+
     public static Command Export()
     {
         var onnx = new Option<string>("--onnx") { Description = "The saved model to export as ONNX", Required = true };

@@ -8,5 +8,6 @@ var root = new RootCommand("Dendrite: neural networks in C#. Train, evaluate, in
     ModelCommands.Evaluate(),
     ModelCommands.Predict(),
     ModelCommands.Export(),
+    ModelCommands.Plot(),
 };
 return root.Parse(args).Invoke();

@@ -4,6 +4,7 @@ using Dendrite.Callbacks;
 using Dendrite.Data;
 using Dendrite.Models;
 using Dendrite.Optimizers;
+using Dendrite.Plotting;
 using Spectre.Console;
 
 namespace Dendrite.Cli;
@@ -24,11 +25,12 @@ internal static class TrainCommand
         var save = new Option<string?>("--save") { Description = "Save the trained model to this file" };
         var checkpoint = new Option<string?>("--checkpoint") { Description = "Write a resumable checkpoint here after every epoch (and on Ctrl+C)" };
         var resume = new Option<string?>("--resume") { Description = "Continue the run saved in this checkpoint, with its settings" };
+        var report = new Option<string?>("--report") { Description = "Write charts (SVG and PNG), CSV histories and report.html into this folder" };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "No progress output" };
 
         var cmd = new Command("train", "Train a dense network on MNIST and report test loss and accuracy");
         net.AddTo(cmd);
-        foreach (var o in new Option[] { epochs, batch, lr, momentum, nesterov, validationSplit, threads, data, save, checkpoint, resume, quiet }) cmd.Add(o);
+        foreach (var o in new Option[] { epochs, batch, lr, momentum, nesterov, validationSplit, threads, data, save, checkpoint, resume, report, quiet }) cmd.Add(o);
         cmd.SetAction(r => Cli.Run(() =>
         {
             if (r.GetValue(threads) is int t) Parallelism.MaxThreads = t;
@@ -54,9 +56,17 @@ internal static class TrainCommand
             callbacks.Add(interrupt);
             string? ckptPath = r.GetValue(checkpoint);
             if (ckptPath is not null) callbacks.Add(new ModelCheckpoint(ckptPath, monitor: "loss", saveBestOnly: false, resumable: true));
+            string? reportDir = r.GetValue(report);
+            float vs = r.GetValue(validationSplit);
+            if (reportDir is not null)
+            {
+                Directory.CreateDirectory(reportDir);
+                int steps = (int)Math.Ceiling(trainSet.Count * (1 - vs) / (state?.BatchSize ?? r.GetValue(batch)));
+                callbacks.Add(new IterationValidation(vs > 0 ? trainSet.Slice((int)(trainSet.Count * (1 - vs)), (int)(trainSet.Count * vs)) : testSet, Math.Max(1, steps / 5)));
+                callbacks.Add(new CsvLogger(Path.Combine(reportDir, "history.csv"), Path.Combine(reportDir, "iterations.csv")));
+            }
             ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; interrupt.Requested = true; };
             Console.CancelKeyPress += onCancel;
-            float vs = r.GetValue(validationSplit);
             Dataset? validation = vs > 0 ? null : testSet;
             History history;
             try
@@ -87,6 +97,25 @@ internal static class TrainCommand
             double perEpoch = history.EpochSeconds.Count > 1 ? history.EpochSeconds.Skip(1).Average() : history.EpochSeconds.DefaultIfEmpty(0).Average();
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"Test loss: {test.Loss:F4} - test accuracy: {test.Accuracy:F4} ({test.Accuracy * 100:F2}%) - {perEpoch:F2} s/epoch after the first, {Parallelism.MaxThreads} threads"));
+            if (!q) Terminal.Show(TrainingReport.Confusion(model, testSet).Matrix);
+            if (reportDir is not null)
+            {
+                var sgd = (SGD)model.Optimizer!;
+                var hp = new Dictionary<string, string>
+                {
+                    ["layers"] = string.Join(" → ", model.Layers.Select(l => l is Dendrite.Layers.Dense d ? $"Dense({d.Units}, {d.Activation.Name})" : l.GetType().Name)),
+                    ["loss"] = model.Loss!.Name,
+                    ["optimizer"] = string.Create(CultureInfo.InvariantCulture, $"SGD(learning rate {sgd.LearningRate}, momentum {sgd.Momentum}{(sgd.Nesterov ? ", Nesterov" : "")})"),
+                    ["batch size"] = model.TrainingState!.BatchSize.ToString(CultureInfo.InvariantCulture),
+                    ["epochs"] = model.TrainingState.Epochs.ToString(CultureInfo.InvariantCulture),
+                    ["seed"] = model.TrainingState.Seed.ToString(CultureInfo.InvariantCulture),
+                    ["validation"] = vs > 0 ? $"last {vs:P0} of the training set" : "the MNIST test set",
+                    ["training samples"] = trainSet.Count.ToString("N0", CultureInfo.InvariantCulture),
+                    ["kernel threads"] = Parallelism.MaxThreads.ToString(CultureInfo.InvariantCulture),
+                };
+                string html = TrainingReport.Write(reportDir, model, history, testSet, hp, test);
+                Console.WriteLine($"Report written to {html}");
+            }
             if (r.GetValue(save) is string savePath)
             {
                 model.Save(savePath);
