@@ -4,6 +4,7 @@ using Dendrite.Data;
 using Dendrite.Imaging;
 using Dendrite.Models;
 using Dendrite.Serialization;
+using Spectre.Console;
 
 namespace Dendrite.Cli;
 
@@ -27,14 +28,15 @@ internal static class ModelCommands
     public static Command Evaluate()
     {
         var model = new Option<string>("--model") { Description = "A model saved by dendrite train --save", Required = true };
-        var data = new Option<string?>("--data") { Description = "Folder with the four MNIST IDX files (default: the embedded copy)" };
+        var data = new DataOptions();
         var split = new Option<string>("--split") { Description = "test or train", DefaultValueFactory = _ => "test" };
-        var cmd = new Command("evaluate", "Report a saved model's loss and accuracy on MNIST") { model, data, split };
+        var cmd = new Command("evaluate", "Report a saved model's loss and accuracy on a data set (default: the MNIST test set)") { model, split };
+        data.AddTo(cmd);
         cmd.SetAction(r => Cli.Run(() =>
         {
             var m = Sequential.Load(r.GetValue(model)!);
             if (m.Loss is null) m.Compile("categorical_crossentropy");
-            var (train, test) = Mnist.Load(r.GetValue(data));
+            var (train, test) = data.Load(r);
             var set = r.GetValue(split) switch { "test" => test, "train" => train, var s => throw new ArgumentException($"Invalid value received for option --split. Expected test or train. Received: {s}.") };
             var e = m.Evaluate(set);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{set.Name}: {set.Count:N0} images - loss: {e.Loss:F4} - accuracy: {e.Accuracy:F4} ({e.Accuracy * 100:F2}%)"));
@@ -111,6 +113,32 @@ internal static class ModelCommands
             if (size != Digitizer.Size * Digitizer.Size) throw new InvalidDataFormatException($"{file}: the model takes {size} values, not a 28×28 digit; use --no-preprocess.");
             yield return (file, Digitizer.ToMnist(image, file));
         }
+    }
+
+    public static Command Datasets()
+    {
+        var cmd = new Command("datasets", "List the data sets known by name: where each is on this machine (or that it is missing), size and licence");
+        cmd.SetAction(_ => Cli.Run(() =>
+        {
+            var store = new DatasetStore(offline: true);
+            var table = new Table().Border(TableBorder.Rounded);
+            foreach (var h in new[] { "name", "classes", "found", "size", "licence" }) table.AddColumn(h);
+            foreach (var d in KnownDatasets.All)
+            {
+                var (source, folder) = store.Locate(d);
+                string where = source switch
+                {
+                    DataSource.Embedded => "embedded in Dendrite",
+                    DataSource.Missing => $"[yellow]missing[/]: downloads to {Spectre.Console.Markup.Escape(Path.Combine(store.CacheDirectory, d.Name))}",
+                    _ => $"{source.ToString().ToLowerInvariant()}: {Spectre.Console.Markup.Escape(folder!)}",
+                };
+                string size = d.TotalSize is long b ? $"{b / 1048576.0:F1} MB" : "about " + (d.Files.Where(f => f.Size.HasValue).Sum(f => f.Size!.Value) / 1048576.0 + 17).ToString("F0", CultureInfo.InvariantCulture) + " MB";
+                table.AddRow(d.Name, Spectre.Console.Markup.Escape(string.Join(" ", d.ClassNames.Take(3)) + " …"), where, size, Spectre.Console.Markup.Escape(d.License.Split(';')[0]));
+            }
+            Spectre.Console.AnsiConsole.Write(table);
+            Console.WriteLine($"Search order: --dataset PATH, $DENDRITE_DATA/<name>, embedded, {store.CacheDirectory}/<name>, system packages, then download (not with --offline).");
+        }));
+        return cmd;
     }
 
     public static Command Plot()

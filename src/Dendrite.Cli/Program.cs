@@ -9,5 +9,6 @@ var root = new RootCommand("Dendrite: neural networks in C#. Train, evaluate, in
     ModelCommands.Predict(),
     ModelCommands.Export(),
     ModelCommands.Plot(),
+    ModelCommands.Datasets(),
 };
 return root.Parse(args).Invoke();

@@ -21,7 +21,7 @@ internal static class TrainCommand
         var nesterov = new Option<bool>("--nesterov") { Description = "Nesterov momentum" };
         var validationSplit = new Option<float>("--validation-split") { Description = "Fraction of the training data held out for validation (Keras's last-fraction rule); 0 validates on the test set", DefaultValueFactory = _ => 0f };
         var threads = new Option<int?>("--threads") { Description = "Kernel threads (default: all cores)" };
-        var data = new Option<string?>("--data") { Description = "Folder with the four MNIST IDX files (default: the embedded copy)" };
+        var data = new DataOptions();
         var save = new Option<string?>("--save") { Description = "Save the trained model to this file" };
         var checkpoint = new Option<string?>("--checkpoint") { Description = "Write a resumable checkpoint here after every epoch (and on Ctrl+C)" };
         var resume = new Option<string?>("--resume") { Description = "Continue the run saved in this checkpoint, with its settings" };
@@ -30,11 +30,12 @@ internal static class TrainCommand
 
         var cmd = new Command("train", "Train a dense network on MNIST and report test loss and accuracy");
         net.AddTo(cmd);
-        foreach (var o in new Option[] { epochs, batch, lr, momentum, nesterov, validationSplit, threads, data, save, checkpoint, resume, report, quiet }) cmd.Add(o);
+        foreach (var o in new Option[] { epochs, batch, lr, momentum, nesterov, validationSplit, threads, save, checkpoint, resume, report, quiet }) cmd.Add(o);
+        data.AddTo(cmd);
         cmd.SetAction(r => Cli.Run(() =>
         {
             if (r.GetValue(threads) is int t) Parallelism.MaxThreads = t;
-            var (trainSet, testSet) = Mnist.Load(r.GetValue(data));
+            var (trainSet, testSet) = data.Load(r);
             Sequential model;
             TrainingState? state = null;
             if (r.GetValue(resume) is string from)
@@ -94,6 +95,7 @@ internal static class TrainCommand
                 return 130;
             }
             var test = model.Evaluate(testSet);
+            if (model.TrainingState is { } ts) ts.DataName = r.GetValue(data.Dataset);
             double perEpoch = history.EpochSeconds.Count > 1 ? history.EpochSeconds.Skip(1).Average() : history.EpochSeconds.DefaultIfEmpty(0).Average();
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"Test loss: {test.Loss:F4} - test accuracy: {test.Accuracy:F4} ({test.Accuracy * 100:F2}%) - {perEpoch:F2} s/epoch after the first, {Parallelism.MaxThreads} threads"));
@@ -110,7 +112,7 @@ internal static class TrainCommand
                     ["epochs"] = model.TrainingState.Epochs.ToString(CultureInfo.InvariantCulture),
                     ["seed"] = model.TrainingState.Seed.ToString(CultureInfo.InvariantCulture),
                     ["validation"] = vs > 0 ? $"last {vs:P0} of the training set" : "the MNIST test set",
-                    ["training samples"] = trainSet.Count.ToString("N0", CultureInfo.InvariantCulture),
+                    ["data"] = $"{r.GetValue(data.Dataset)} ({trainSet.Count:N0} training, {testSet.Count:N0} test images)",
                     ["kernel threads"] = Parallelism.MaxThreads.ToString(CultureInfo.InvariantCulture),
                 };
                 string html = TrainingReport.Write(reportDir, model, history, testSet, hp, test);
