@@ -25,6 +25,7 @@ var optimizer = new SGD(learningRate: 0.5f);                       // tf.train.G
 int batch = 100;
 var xb = new Tensor(batch, 784); var yb = new Tensor(batch, 10);
 var order = Enumerable.Range(0, 60000).ToArray();
+var clock = System.Diagnostics.Stopwatch.StartNew();
 for (int i = 0; i < 1000; i++)
 {
     if (i * batch % 60000 == 0) rng.Shuffle(order);
@@ -38,6 +39,7 @@ for (int i = 0; i < 1000; i++)
     if ((i + 1) % 100 == 0) Console.WriteLine($"iteration {i + 1,4}: mini-batch loss {loss.Value[0]:F4}");
 }
 
+Console.WriteLine($"1000 iterations in {clock.Elapsed.TotalSeconds:F2} s");
 x.Feed(test.ImagesAsTensor(1f / 255).Reshape(-1, 784));
 var scores = logits.Evaluate();
 int correct = Enumerable.Range(0, test.Count).Count(r => scores.Row(r).IndexOfMax() == test.Labels[r]);

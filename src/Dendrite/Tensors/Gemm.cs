@@ -19,6 +19,9 @@ namespace Dendrite;
 public static unsafe class Gemm
 {
     private const int MR = 8;
+
+    /// <summary>Outputs with at most this many rows stream B instead of packing it (single-image prediction).</summary>
+    private const int SmallM = 4;
     internal static int KcTarget = 320;
     internal static int McTarget = 192;
     internal static int NcTarget = 2048;
@@ -75,6 +78,7 @@ public static unsafe class Gemm
         splitN = true;
         int threads = Parallelism.MaxThreads;
         double flops = 2.0 * m * n * k;
+        if (m <= SmallM) return 1;   // memory-bound: a second core sharing the host core slows the median call (measured)
         if (threads <= 1 || flops < 2e6) return 1;
         threads = (int)Math.Min(threads, Math.Max(1, flops / 1e6));
         if (n >= NR * 2 * threads && (n >= m || m < MR * 4 * threads)) return threads;
@@ -120,6 +124,7 @@ public static unsafe class Gemm
         /// <summary>Computes C[i0:i1, j0:j1] on the calling thread.</summary>
         public void Run(int i0, int i1, int j0, int j1)
         {
+            if (i1 - i0 <= SmallM && !transB) { FewRows(i0, i1, j0, j1); return; }
             if (j1 - j0 < 2 * VectorWidth && !transB)
             {
                 if (transA && i1 - i0 >= 2 * VectorWidth) NarrowNTransposed(i0, i1, j0, j1);
@@ -256,6 +261,98 @@ public static unsafe class Gemm
                         else for (int p = 0; p < kc; p++) d[p * nr + j] = 0;
                     }
                 }
+            }
+        }
+
+        /// <summary>
+        /// A few rows of C (one image at a time): packing B would copy all of it for a handful of rows, so stream B's
+        /// rows instead, C[i, :] += α·a[i, p]·B[p, :], four rows of C at a time so that each B row is loaded once.
+        /// </summary>
+        private void FewRows(int i0, int i1, int j0, int j1)
+        {
+            int w = j1 - j0;
+            if (w <= 16 && VectorWidth == 16) { FewRowsNarrow(i0, i1, j0, j1); return; }
+            for (int i = i0; i < i1; i += 4)
+            {
+                int rows = Math.Min(4, i1 - i);
+                float* c0 = c + (long)i * ldc + j0, c1 = rows > 1 ? c0 + ldc : c0, c2 = rows > 2 ? c0 + 2L * ldc : c0, c3 = rows > 3 ? c0 + 3L * ldc : c0;
+                if (!accumulate) for (int r = 0; r < rows; r++) new Span<float>(c0 + (long)r * ldc, w).Clear();
+                for (int p = 0; p < k; p++)
+                {
+                    float x0 = 0, x1 = 0, x2 = 0, x3 = 0;
+                    for (int r = 0; r < rows; r++)
+                    {
+                        float v = alpha * (transA ? a[(long)p * lda + i + r] : a[(long)(i + r) * lda + p]);
+                        if (r == 0) x0 = v; else if (r == 1) x1 = v; else if (r == 2) x2 = v; else x3 = v;
+                    }
+                    float* brow = b + (long)p * ldb + j0;
+                    int j = 0;
+                    if (VectorWidth == 16)
+                    {
+                        Vector512<float> v0 = Vector512.Create(x0), v1 = Vector512.Create(x1), v2 = Vector512.Create(x2), v3 = Vector512.Create(x3);
+                        for (; j <= w - 16; j += 16)
+                        {
+                            var bv = Vector512.Load(brow + j);
+                            Vector512.Store(Vector512.FusedMultiplyAdd(v0, bv, Vector512.Load(c0 + j)), c0 + j);
+                            if (rows > 1) Vector512.Store(Vector512.FusedMultiplyAdd(v1, bv, Vector512.Load(c1 + j)), c1 + j);
+                            if (rows > 2) Vector512.Store(Vector512.FusedMultiplyAdd(v2, bv, Vector512.Load(c2 + j)), c2 + j);
+                            if (rows > 3) Vector512.Store(Vector512.FusedMultiplyAdd(v3, bv, Vector512.Load(c3 + j)), c3 + j);
+                        }
+                    }
+                    else
+                    {
+                        Vector256<float> v0 = Vector256.Create(x0), v1 = Vector256.Create(x1), v2 = Vector256.Create(x2), v3 = Vector256.Create(x3);
+                        for (; j <= w - 8; j += 8)
+                        {
+                            var bv = Vector256.Load(brow + j);
+                            Vector256.Store(Vector256.FusedMultiplyAdd(v0, bv, Vector256.Load(c0 + j)), c0 + j);
+                            if (rows > 1) Vector256.Store(Vector256.FusedMultiplyAdd(v1, bv, Vector256.Load(c1 + j)), c1 + j);
+                            if (rows > 2) Vector256.Store(Vector256.FusedMultiplyAdd(v2, bv, Vector256.Load(c2 + j)), c2 + j);
+                            if (rows > 3) Vector256.Store(Vector256.FusedMultiplyAdd(v3, bv, Vector256.Load(c3 + j)), c3 + j);
+                        }
+                    }
+                    for (; j < w; j++)
+                    {
+                        float bj = brow[j];
+                        c0[j] = MathF.FusedMultiplyAdd(x0, bj, c0[j]);
+                        if (rows > 1) c1[j] = MathF.FusedMultiplyAdd(x1, bj, c1[j]);
+                        if (rows > 2) c2[j] = MathF.FusedMultiplyAdd(x2, bj, c2[j]);
+                        if (rows > 3) c3[j] = MathF.FusedMultiplyAdd(x3, bj, c3[j]);
+                    }
+                }
+            }
+        }
+
+        /// <summary>
+        /// A few rows and at most 16 columns (one image through the 10-class layer): one 16-lane accumulator per row
+        /// holds a whole output row; each step loads 16 floats of B's row p, of which lanes past the row's end are
+        /// ignored. Those loads stay inside B: rows whose 16-float read would pass B's last valid element are done scalar.
+        /// </summary>
+        private void FewRowsNarrow(int i0, int i1, int j0, int j1)
+        {
+            int w = j1 - j0;
+            long lastValid = (long)(k - 1) * ldb + j1;                      // one past B's last element used
+            int pVector = (int)Math.Clamp((lastValid - 16 - j0) / ldb + 1, 0, k); // rows p < pVector can load 16 floats
+            float* tmp = stackalloc float[16];
+            for (int i = i0; i < i1; i++)
+            {
+                Vector512<float> acc0 = default, acc1 = default;
+                int p = 0;
+                for (; p + 1 < pVector; p += 2)
+                {
+                    float a0 = transA ? a[(long)p * lda + i] : a[(long)i * lda + p];
+                    float a1 = transA ? a[(long)(p + 1) * lda + i] : a[(long)i * lda + p + 1];
+                    acc0 = Vector512.FusedMultiplyAdd(Vector512.Create(a0), Vector512.Load(b + (long)p * ldb + j0), acc0);
+                    acc1 = Vector512.FusedMultiplyAdd(Vector512.Create(a1), Vector512.Load(b + (long)(p + 1) * ldb + j0), acc1);
+                }
+                Vector512.Store(acc0 + acc1, tmp);
+                for (; p < k; p++)
+                {
+                    float av = transA ? a[(long)p * lda + i] : a[(long)i * lda + p];
+                    for (int j = 0; j < w; j++) tmp[j] = MathF.FusedMultiplyAdd(av, b[(long)p * ldb + j0 + j], tmp[j]);
+                }
+                float* cc = c + (long)i * ldc + j0;
+                for (int j = 0; j < w; j++) cc[j] = accumulate ? cc[j] + alpha * tmp[j] : alpha * tmp[j];
             }
         }
 
