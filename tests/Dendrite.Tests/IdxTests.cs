@@ -97,7 +97,7 @@ public class IdxTests
     {
         var images = Idx.Read(new MemoryStream(ImageFile(3)), "i");
         var labels = new IdxArray([2], [1, 2]);
-        var e = Assert.Throws<InvalidDataFormatException>(() => Mnist.Pair("set", images, labels));
+        var e = Assert.Throws<InvalidDataFormatException>(() => LocalData.Pair("set", images, labels, Mnist.ClassNames));
         Assert.Contains("3 images but 2 labels", e.Message);
     }
 

@@ -58,7 +58,7 @@ public sealed class DatasetStore(string? cacheDirectory = null, bool offline = f
     public (Dataset Train, Dataset Test) Load(DatasetInfo info, out DataSource source)
     {
         var (src, folder) = Locate(info);
-        if (src == DataSource.Embedded) { source = src; return Data.Mnist.Load(); }
+        if (src == DataSource.Embedded) { source = src; return Data.Mnist.LoadEmbedded(); }
         if (src == DataSource.Missing)
         {
             folder = Download(info);

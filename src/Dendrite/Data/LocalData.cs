@@ -55,7 +55,8 @@ public static class LocalData
         return (Pair($"{name}-train", ti, tl, classNames), Pair($"{name}-test", vi, vl, classNames));
     }
 
-    private static Dataset Pair(string name, IdxArray images, IdxArray labels, string[] classes)
+    /// <summary>An image file and a label file as one dataset, after checking they agree.</summary>
+    internal static Dataset Pair(string name, IdxArray images, IdxArray labels, string[] classes)
     {
         if (images.Dimensions.Length < 2) throw new InvalidDataFormatException($"{name}: the image file has {images.Dimensions.Length} dimension(s); expected (count, rows, columns).");
         if (labels.Dimensions.Length != 1) throw new InvalidDataFormatException($"{name}: the label file has {labels.Dimensions.Length} dimensions; expected 1.");

@@ -1,5 +1,3 @@
-using System.Reflection;
-
 namespace Dendrite.Data;
 
 /// <summary>
@@ -19,17 +17,14 @@ public static class Mnist
     internal static readonly string[] FileNames = ["train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"];
 
     /// <summary>
-    /// Loads the training and test sets as byte datasets. From <paramref name="directory"/> when given
-    /// (the four IDX files, .gz or raw), else from $DENDRITE_DATA/mnist when it holds them, else the embedded copy.
+    /// Loads the training and test sets as byte datasets: from <paramref name="directory"/> when given (the four IDX
+    /// files, .gz or raw), else by the search order of <see cref="DatasetStore"/> ($DENDRITE_DATA/mnist, then the copy
+    /// embedded in this library).
     /// </summary>
-    public static (Dataset Train, Dataset Test) Load(string? directory = null)
-    {
-        directory ??= Environment.GetEnvironmentVariable("DENDRITE_DATA") is { Length: > 0 } env && Directory.Exists(Path.Combine(env, "mnist")) ? Path.Combine(env, "mnist") : null;
-        return directory is null
-            ? (Pair("mnist-train", Embedded(FileNames[0]), Embedded(FileNames[1])), Pair("mnist-test", Embedded(FileNames[2]), Embedded(FileNames[3])))
-            : (Pair("mnist-train", FromDirectory(directory, FileNames[0]), FromDirectory(directory, FileNames[1])),
-               Pair("mnist-test", FromDirectory(directory, FileNames[2]), FromDirectory(directory, FileNames[3])));
-    }
+    public static (Dataset Train, Dataset Test) Load(string? directory = null) =>
+        directory is null
+            ? new DatasetStore(offline: true).Load(KnownDatasets.Mnist, out _)
+            : LocalData.LoadIdxFolder(directory, "mnist", ClassNames);
 
     /// <summary>
     /// Keras's mnist.load_data(): ((x_train, y_train), (x_test, y_test)), images as floats 0..255 of
@@ -41,30 +36,16 @@ public static class Mnist
         return ((train.ImagesAsTensor(), train.LabelsAsTensor()), (test.ImagesAsTensor(), test.LabelsAsTensor()));
     }
 
+    /// <summary>The copy compiled into this library.</summary>
+    internal static (Dataset Train, Dataset Test) LoadEmbedded() =>
+        (LocalData.Pair("mnist-train", Embedded(FileNames[0]), Embedded(FileNames[1]), ClassNames),
+         LocalData.Pair("mnist-test", Embedded(FileNames[2]), Embedded(FileNames[3]), ClassNames));
+
     private static IdxArray Embedded(string file)
     {
         var asm = typeof(Mnist).Assembly;
         using var s = asm.GetManifestResourceStream("mnist/" + file)
             ?? throw new InvalidOperationException($"The embedded MNIST file {file} is missing from {asm.GetName().Name}.");
         return Idx.Read(s, $"embedded mnist/{file}");
-    }
-
-    private static IdxArray FromDirectory(string dir, string file)
-    {
-        string gz = Path.Combine(dir, file), raw = gz[..^3];
-        if (File.Exists(gz)) return Idx.Read(gz);
-        if (File.Exists(raw)) return Idx.Read(raw);
-        throw new FileNotFoundException($"MNIST file {file} (or {Path.GetFileName(raw)}) not found in {dir}.", gz);
-    }
-
-    internal static Dataset Pair(string name, IdxArray images, IdxArray labels)
-    {
-        if (images.Dimensions.Length != 3)
-            throw new InvalidDataFormatException($"{name}: image file has {images.Dimensions.Length} dimensions; expected 3 (count, rows, columns).");
-        if (labels.Dimensions.Length != 1)
-            throw new InvalidDataFormatException($"{name}: label file has {labels.Dimensions.Length} dimensions; expected 1.");
-        if (images.Count != labels.Count)
-            throw new InvalidDataFormatException($"{name}: {images.Count:N0} images but {labels.Count:N0} labels.");
-        return new Dataset(name, images.Data, images.Dimensions[1..], labels.Data, ClassNames);
     }
 }
