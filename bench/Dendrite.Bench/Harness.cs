@@ -125,12 +125,12 @@ internal static class Harness
         }
     }
 
-    /// <summary>Time per op of one training step of 784-1024-10 at batch 128, forward and backward.</summary>
-    public static void Profile(Dataset train)
+    /// <summary>Time per op of one training step, forward and backward.</summary>
+    public static void Profile(Dataset train, int[] hidden, int batch, bool raw, float lr)
     {
-        var model = Mlp([1024], raw: false);
-        model.Compile("categorical_crossentropy", new SGD(0.1f), ["accuracy"]);
-        model.Fit(train.Take(128 * 50), batchSize: 128, epochs: 2, verbose: 0);
+        var model = Mlp(hidden, raw);
+        model.Compile("categorical_crossentropy", new SGD(lr), ["accuracy"]);
+        model.Fit(train.Take(batch * 50), batchSize: batch, epochs: 2, verbose: 0);
         var loss = (Node)typeof(Sequential).GetField("_lossNode", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance)!.GetValue(model)!;
         var order = loss.Order;
         var fwd = new double[order.Length]; var bwd = new double[order.Length];
@@ -152,7 +152,8 @@ internal static class Harness
                 }
             long u0 = Stopwatch.GetTimestamp(); model.Optimizer!.Step(vars); update += Stopwatch.GetElapsedTime(u0).TotalMilliseconds;
         }
-        Console.WriteLine("op                                   forward ms   backward ms   (per step, batch 128)");
+        int steps = (60000 + batch - 1) / batch;
+        Console.WriteLine($"op                                   forward ms   backward ms   (per step, batch {batch})");
         double total = 0;
         for (int i = 0; i < order.Length; i++)
         {
@@ -161,6 +162,6 @@ internal static class Harness
         }
         Console.WriteLine($"{"SGD update",-36} {update / reps,10:F3}");
         total += update / reps;
-        Console.WriteLine($"{"total",-36} {total,10:F3} ms per step -> {total * 469 / 1000:F3} s per epoch of 469 steps");
+        Console.WriteLine($"{"total",-36} {total,10:F3} ms per step -> {total * steps / 1000:F3} s per epoch of {steps} steps");
     }
 }

@@ -11,7 +11,7 @@ using Dendrite.Optimizers;
 
 // Dendrite's speed against the PyTorch peer measured in the same run. Usage:
 //   dotnet run -c Release --project bench/Dendrite.Bench -- all        # every target, as a table
-//   ... -- epoch | epoch-small | infer | gemm | profile | alloc        # one part
+//   ... -- epoch | epoch-small | infer | gemm | profile | profile-small | alloc   # one part
 //   ... -- bdn [BenchmarkDotNet args]                                # kernel micro-benchmarks
 //   --no-peer skips PyTorch.
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
@@ -69,7 +69,8 @@ if (mode is "all" or "alloc")
     rows.Add(("allocated per epoch, steady state", $"{bytesPerEpoch:N0} B", "", "", "0 B per step", bytesPerEpoch < 469 * 8));
     rows.Add(("peak memory training MNIST", $"{peakMb:F0} MB", "", "", "< 300 MB", peakMb < 300));
 }
-if (mode == "profile") Harness.Profile(train);
+if (mode == "profile") Harness.Profile(train, [1024], 128, raw: false, lr: 0.1f);
+if (mode == "profile-small") Harness.Profile(train, [128, 128, 128], 32, raw: true, lr: 0.001f);
 
 if (rows.Count > 0)
 {

@@ -267,3 +267,33 @@ public class DatasetTests
         Assert.Contains("Known: mnist, fashion-mnist", Assert.Throws<ArgumentException>(() => KnownDatasets.Get("cifar")).Message);
     }
 }
+
+/// <summary>$DENDRITE_DATA is process-wide: these run alone and restore it.</summary>
+[Collection("Kernel settings")]
+public class DatasetEnvironmentTests
+{
+    [Fact]
+    public void DendriteDataComesBeforeEverythingElse()
+    {
+        using var root = new TempDir();
+        using var cache = new TempDir();
+        Directory.CreateDirectory(root.File("mnist"));
+        void Write(string name, int[] dims, byte[] data) { using var f = File.Create(root.File("mnist/" + name)); Idx.Write(f, dims, data); }
+        Write("train-images-idx3-ubyte", [2, 28, 28], new byte[2 * 784]);
+        Write("train-labels-idx1-ubyte", [2], [3, 4]);
+        Write("t10k-images-idx3-ubyte", [1, 28, 28], new byte[784]);
+        Write("t10k-labels-idx1-ubyte", [1], [9]);
+        var saved = Environment.GetEnvironmentVariable("DENDRITE_DATA");
+        try
+        {
+            Environment.SetEnvironmentVariable("DENDRITE_DATA", root.Path);
+            var store = new DatasetStore(cache.Path, offline: true);
+            Assert.Equal((DataSource.Environment, root.File("mnist")), store.Locate(KnownDatasets.Mnist));
+            var (train, test) = Mnist.Load();
+            Assert.Equal(2, train.Count);
+            Assert.Equal(9, test.Labels[0]);
+        }
+        finally { Environment.SetEnvironmentVariable("DENDRITE_DATA", saved); }
+        Assert.Equal(60000, Mnist.Load().Train.Count);
+    }
+}

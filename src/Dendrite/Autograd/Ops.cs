@@ -505,11 +505,25 @@ internal sealed class SoftmaxCrossEntropyOp : Node
         {
             var zr = zs.Slice(r * cols, cols); var pr = p.Slice(r * cols, cols);
             // p = e^(z - max) / Σ e^(z - max); log Σ_j e^(z_j) = max + log Σ e^(z - max)
-            float max = TensorPrimitives.Max(zr);
-            TensorPrimitives.Subtract(zr, max, pr);
-            TensorPrimitives.Exp(pr, pr);
-            float sum = TensorPrimitives.Sum(pr);
-            TensorPrimitives.Multiply(pr, 1f / sum, pr);
+            float max, sum;
+            if (cols <= 32)
+            {
+                // A few classes: plain loops beat five vectorised calls per row.
+                max = zr[0];
+                for (int j = 1; j < cols; j++) max = MathF.Max(max, zr[j]);
+                sum = 0;
+                for (int j = 0; j < cols; j++) sum += pr[j] = MathF.Exp(zr[j] - max);
+                float inv = 1f / sum;
+                for (int j = 0; j < cols; j++) pr[j] *= inv;
+            }
+            else
+            {
+                max = TensorPrimitives.Max(zr);
+                TensorPrimitives.Subtract(zr, max, pr);
+                TensorPrimitives.Exp(pr, pr);
+                sum = TensorPrimitives.Sum(pr);
+                TensorPrimitives.Multiply(pr, 1f / sum, pr);
+            }
             float lse = max + MathF.Log(sum);
             if (_sparse)
             {

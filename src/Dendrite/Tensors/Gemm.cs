@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Dendrite;
 
@@ -205,14 +206,21 @@ public static unsafe class Gemm
                 }
                 else
                 {
+                    int p0 = 0;
+                    if (mh == MR && Avx.IsSupported)
+                    {
+                        // 8 rows × 8 k-steps at a time: the transpose of the block is exactly 8 steps of the panel.
+                        float* s0 = a + (long)(ic + ir) * lda + pc;
+                        for (; p0 <= kc - 8; p0 += 8) Transpose8x8(s0 + p0, lda, d + p0 * MR, MR);
+                    }
                     for (int r = 0; r < MR; r++)
                     {
                         if (r < mh)
                         {
                             float* s = a + (long)(ic + ir + r) * lda + pc;
-                            for (int p = 0; p < kc; p++) d[p * MR + r] = s[p];
+                            for (int p = p0; p < kc; p++) d[p * MR + r] = s[p];
                         }
-                        else for (int p = 0; p < kc; p++) d[p * MR + r] = 0;
+                        else for (int p = p0; p < kc; p++) d[p * MR + r] = 0;
                     }
                 }
             }
@@ -251,14 +259,21 @@ public static unsafe class Gemm
                 else
                 {
                     // op(B)[p, j] = b[j*ldb + p]: column j of the panel is a contiguous run of B's row j.
+                    int p0 = 0;
+                    if (nw == nr && Avx.IsSupported)
+                    {
+                        for (; p0 <= kc - 8; p0 += 8)
+                            for (int j8 = 0; j8 < nr; j8 += 8)
+                                Transpose8x8(b + (long)(jc + jr + j8) * ldb + pc + p0, ldb, d + p0 * nr + j8, nr);
+                    }
                     for (int j = 0; j < nr; j++)
                     {
                         if (j < nw)
                         {
                             float* s = b + (long)(jc + jr + j) * ldb + pc;
-                            for (int p = 0; p < kc; p++) d[p * nr + j] = s[p];
+                            for (int p = p0; p < kc; p++) d[p * nr + j] = s[p];
                         }
-                        else for (int p = 0; p < kc; p++) d[p * nr + j] = 0;
+                        else for (int p = p0; p < kc; p++) d[p * nr + j] = 0;
                     }
                 }
             }
@@ -430,6 +445,32 @@ public static unsafe class Gemm
                 }
             }
         }
+    }
+
+    /// <summary>dst[q*dstStride + r] = src[r*srcStride + q] for an 8×8 block (AVX unpack/shuffle/permute).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Transpose8x8(float* src, int srcStride, float* dst, int dstStride)
+    {
+        var r0 = Avx.LoadVector256(src); var r1 = Avx.LoadVector256(src + srcStride);
+        var r2 = Avx.LoadVector256(src + 2L * srcStride); var r3 = Avx.LoadVector256(src + 3L * srcStride);
+        var r4 = Avx.LoadVector256(src + 4L * srcStride); var r5 = Avx.LoadVector256(src + 5L * srcStride);
+        var r6 = Avx.LoadVector256(src + 6L * srcStride); var r7 = Avx.LoadVector256(src + 7L * srcStride);
+        var t0 = Avx.UnpackLow(r0, r1); var t1 = Avx.UnpackHigh(r0, r1);
+        var t2 = Avx.UnpackLow(r2, r3); var t3 = Avx.UnpackHigh(r2, r3);
+        var t4 = Avx.UnpackLow(r4, r5); var t5 = Avx.UnpackHigh(r4, r5);
+        var t6 = Avx.UnpackLow(r6, r7); var t7 = Avx.UnpackHigh(r6, r7);
+        var s0 = Avx.Shuffle(t0, t2, 0x44); var s1 = Avx.Shuffle(t0, t2, 0xEE);
+        var s2 = Avx.Shuffle(t1, t3, 0x44); var s3 = Avx.Shuffle(t1, t3, 0xEE);
+        var s4 = Avx.Shuffle(t4, t6, 0x44); var s5 = Avx.Shuffle(t4, t6, 0xEE);
+        var s6 = Avx.Shuffle(t5, t7, 0x44); var s7 = Avx.Shuffle(t5, t7, 0xEE);
+        Avx.Store(dst, Avx.Permute2x128(s0, s4, 0x20));
+        Avx.Store(dst + dstStride, Avx.Permute2x128(s1, s5, 0x20));
+        Avx.Store(dst + 2L * dstStride, Avx.Permute2x128(s2, s6, 0x20));
+        Avx.Store(dst + 3L * dstStride, Avx.Permute2x128(s3, s7, 0x20));
+        Avx.Store(dst + 4L * dstStride, Avx.Permute2x128(s0, s4, 0x31));
+        Avx.Store(dst + 5L * dstStride, Avx.Permute2x128(s1, s5, 0x31));
+        Avx.Store(dst + 6L * dstStride, Avx.Permute2x128(s2, s6, 0x31));
+        Avx.Store(dst + 7L * dstStride, Avx.Permute2x128(s3, s7, 0x31));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
