@@ -79,8 +79,6 @@ public sealed class Sequential : System.Collections.IEnumerable
     {
         ArgumentNullException.ThrowIfNull(layer);
         if (IsBuilt) throw new InvalidOperationException("Cannot add a layer to a model that is already built.");
-        if (_layers.Count == 0 && layer.InputShape is null && layer is not Flatten and not Dense and not Activation and not Rescaling)
-            throw new ArgumentException("The first layer needs an input shape.");
         _layers.Add(layer);
     }
 
