@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using Dendrite.Callbacks;
 using Dendrite.Data;
+using Dendrite.Metrics;
 using Dendrite.Models;
 using Dendrite.Optimizers;
 using Dendrite.Plotting;
@@ -99,7 +100,8 @@ internal static class TrainCommand
             double perEpoch = history.EpochSeconds.Count > 1 ? history.EpochSeconds.Skip(1).Average() : history.EpochSeconds.DefaultIfEmpty(0).Average();
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"Test loss: {test.Loss:F4} - test accuracy: {test.Accuracy:F4} ({test.Accuracy * 100:F2}%) - {perEpoch:F2} s/epoch after the first, {Parallelism.MaxThreads} threads"));
-            if (!q) Terminal.Show(TrainingReport.Confusion(model, testSet).Matrix);
+            (ConfusionMatrix Matrix, Tensor Probabilities)? confusion = !q || reportDir is not null ? TrainingReport.Confusion(model, testSet) : null;
+            if (!q) Terminal.Show(confusion!.Value.Matrix);
             if (reportDir is not null)
             {
                 var sgd = (SGD)model.Optimizer!;
@@ -115,7 +117,7 @@ internal static class TrainCommand
                     ["data"] = $"{r.GetValue(data.Dataset)} ({trainSet.Count:N0} training, {testSet.Count:N0} test images)",
                     ["kernel threads"] = Parallelism.MaxThreads.ToString(CultureInfo.InvariantCulture),
                 };
-                string html = TrainingReport.Write(reportDir, model, history, testSet, hp, test);
+                string html = TrainingReport.Write(reportDir, model, history, testSet, hp, test, confusion);
                 Console.WriteLine($"Report written to {html}");
             }
             if (r.GetValue(save) is string savePath)

@@ -503,28 +503,8 @@ internal sealed class SoftmaxCrossEntropyOp : Node
         double loss = 0;
         for (int r = 0; r < rows; r++)
         {
-            var zr = zs.Slice(r * cols, cols); var pr = p.Slice(r * cols, cols);
-            // p = e^(z - max) / Σ e^(z - max); log Σ_j e^(z_j) = max + log Σ e^(z - max)
-            float max, sum;
-            if (cols <= 32)
-            {
-                // A few classes: plain loops beat five vectorised calls per row.
-                max = zr[0];
-                for (int j = 1; j < cols; j++) max = MathF.Max(max, zr[j]);
-                sum = 0;
-                for (int j = 0; j < cols; j++) sum += pr[j] = MathF.Exp(zr[j] - max);
-                float inv = 1f / sum;
-                for (int j = 0; j < cols; j++) pr[j] *= inv;
-            }
-            else
-            {
-                max = TensorPrimitives.Max(zr);
-                TensorPrimitives.Subtract(zr, max, pr);
-                TensorPrimitives.Exp(pr, pr);
-                sum = TensorPrimitives.Sum(pr);
-                TensorPrimitives.Multiply(pr, 1f / sum, pr);
-            }
-            float lse = max + MathF.Log(sum);
+            var zr = zs.Slice(r * cols, cols);
+            float lse = Kernels.SoftmaxRow(zr, p.Slice(r * cols, cols));   // p = softmax(z); lse = log Σ e^z
             if (_sparse)
             {
                 int label = CheckLabel(ts[r], cols, r);

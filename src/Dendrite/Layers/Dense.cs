@@ -31,13 +31,21 @@ public sealed class Dense : Layer
 
     public override IReadOnlyList<Variable> Weights => _kernel is null ? [] : _bias is null ? [_kernel] : [_kernel, _bias];
 
-    protected override int[] BuildCore(int[] inputShape, Rng rng)
+    public override int[] ComputeOutputShape(int[] inputShape)
     {
         if (inputShape.Length != 1)
             throw new ArgumentException($"Dense layer `{Name}` takes vectors, but its input items have shape {Tensor.ShapeToString(inputShape)}. Add a Flatten layer before it.");
-        _kernel = new Variable(KernelInitializer.Create([inputShape[0], Units], rng), $"{Name}/kernel");
-        _bias = UseBias ? new Variable(BiasInitializer.Create([Units], rng), $"{Name}/bias") : null;
         return [Units];
+    }
+
+    public override IReadOnlyList<(string Name, int[] Shape)> WeightShapes(int[] inputShape) =>
+        UseBias ? [($"{Name}/kernel", [inputShape[0], Units]), ($"{Name}/bias", [Units])] : [($"{Name}/kernel", [inputShape[0], Units])];
+
+    protected override void CreateWeights(int[] inputShape, Rng rng)
+    {
+        var shapes = WeightShapes(inputShape);
+        _kernel = new Variable(KernelInitializer.Create(shapes[0].Shape, rng), shapes[0].Name);
+        _bias = UseBias ? new Variable(BiasInitializer.Create(shapes[1].Shape, rng), shapes[1].Name) : null;
     }
 
     public override Node Call(Node input)
@@ -58,7 +66,7 @@ public sealed class Activation(ActivationFunction function, int[]? inputShape = 
 {
     public ActivationFunction Function { get; } = function ?? throw new ArgumentNullException(nameof(function));
 
-    protected override int[] BuildCore(int[] inputShape, Rng rng)
+    public override int[] ComputeOutputShape(int[] inputShape)
     {
         if (!Function.IsElementwise && inputShape.Length != 1)
             throw new ArgumentException($"softmax in layer `{Name}` works on vectors; input items have shape {Tensor.ShapeToString(inputShape)}. Add a Flatten layer before it.");
@@ -73,7 +81,7 @@ public sealed class Activation(ActivationFunction function, int[]? inputShape = 
 /// <summary>Flattens each item to a vector: (batch, 28, 28) becomes (batch, 784). No copy.</summary>
 public sealed class Flatten(int[]? inputShape = null, string? name = null) : Layer(name, inputShape)
 {
-    protected override int[] BuildCore(int[] inputShape, Rng rng) => [Tensor.ProductOf(inputShape)];
+    public override int[] ComputeOutputShape(int[] inputShape) => [Tensor.ProductOf(inputShape)];
 
     public override Node Call(Node input) => Ops.Reshape(input, -1, OutputShape[0]);
 
@@ -86,7 +94,7 @@ public sealed class Rescaling(float scale, float offset = 0f, int[]? inputShape 
     public float Scale { get; } = scale;
     public float Offset { get; } = offset;
 
-    protected override int[] BuildCore(int[] inputShape, Rng rng) => inputShape;
+    public override int[] ComputeOutputShape(int[] inputShape) => inputShape;
 
     public override Node Call(Node input)
     {

@@ -47,12 +47,20 @@ public abstract class Layer
     {
         if (InputShape is not null && !InputShape.SequenceEqual(inputShape))
             throw new ArgumentException($"Layer `{Name}` was declared with input shape {Tensor.ShapeToString(InputShape)} but receives {Tensor.ShapeToString(inputShape)}.");
+        var output = ComputeOutputShape(inputShape);
+        CreateWeights(inputShape, rng);
         InputShape = inputShape;
-        _outputShape = BuildCore(inputShape, rng);
+        _outputShape = output;
     }
 
-    /// <summary>Creates the weights and returns the output item shape, or throws a clear error for an input it cannot take.</summary>
-    protected abstract int[] BuildCore(int[] inputShape, Rng rng);
+    /// <summary>The output item shape for items of <paramref name="inputShape"/>, or an ArgumentException naming why this layer cannot take them. Allocates nothing.</summary>
+    public abstract int[] ComputeOutputShape(int[] inputShape);
+
+    /// <summary>The names and shapes of the weights the layer would create for <paramref name="inputShape"/> (already validated by <see cref="ComputeOutputShape"/>).</summary>
+    public virtual IReadOnlyList<(string Name, int[] Shape)> WeightShapes(int[] inputShape) => [];
+
+    /// <summary>Creates the weights for items of <paramref name="inputShape"/>.</summary>
+    protected virtual void CreateWeights(int[] inputShape, Rng rng) { }
 
     /// <summary>Adds this layer's ops on top of <paramref name="input"/> (whose shape is (batch, InputShape...)).</summary>
     public abstract Node Call(Node input);

@@ -294,14 +294,20 @@ public sealed class Sequential : System.Collections.IEnumerable
                 : $"`{what}` has items of shape {Tensor.ShapeToString(y.ItemShape)}, but the model outputs {Tensor.ShapeToString(OutputShape)}{(OutputShape.Length == 1 && y.ItemShape.Length == 0 ? $": one-hot encode the labels (Datasets.ToCategorical(y, {OutputShape[0]})) or use sparse_categorical_crossentropy" : "")}.");
     }
 
+    /// <summary>Sizes the input batch buffer for <paramref name="rows"/> items (reusing its storage), feeds it to the input placeholder, and returns it to be filled.</summary>
+    private Span<float> InputBatch(int rows)
+    {
+        if (_xShape.Length != InputShape.Length + 1) _xShape = [0, .. InputShape];
+        _xShape[0] = rows;
+        _xBatch.Resize(_xShape);
+        _input!.Feed(_xBatch);
+        return _xBatch.Span;
+    }
+
     /// <summary>Gathers rows <paramref name="idx"/> into the batch buffers and feeds the placeholders.</summary>
     private void Feed(DataSource x, DataSource? y, ReadOnlySpan<int> idx)
     {
-        if (_xShape.Length != InputShape.Length + 1) _xShape = [0, .. InputShape];
-        _xShape[0] = idx.Length;
-        _xBatch.Resize(_xShape);
-        x.Gather(idx, _xBatch.Span);
-        _input!.Feed(_xBatch);
+        x.Gather(idx, InputBatch(idx.Length));
         if (y is null) return;
         if (_yShape.Length != y.ItemShape.Length + 1) _yShape = [0, .. y.ItemShape];
         _yShape[0] = idx.Length;
@@ -404,11 +410,7 @@ public sealed class Sequential : System.Collections.IEnumerable
         int size = Tensor.ProductOf(InputShape), width = Tensor.ProductOf(OutputShape);
         if (item.Length != size) throw new ArgumentException($"The model takes items of {size} values (shape {Tensor.ShapeToString(InputShape)}); received {item.Length}.", nameof(item));
         if (output.Length < width) throw new ArgumentException($"The output span holds {output.Length} values; the model produces {width}.", nameof(output));
-        if (_xShape.Length != InputShape.Length + 1) _xShape = [0, .. InputShape];
-        _xShape[0] = 1;
-        _xBatch.Resize(_xShape);
-        item.CopyTo(_xBatch.Span);
-        _input!.Feed(_xBatch);
+        item.CopyTo(InputBatch(1));
         _output!.Evaluate().Span.CopyTo(output);
     }
 

@@ -36,6 +36,14 @@ public abstract class Optimizer
     public void Minimize(Node loss)
     {
         ArgumentNullException.ThrowIfNull(loss);
+        var plan = Plan(loss);
+        using (Fuse(plan.fusable)) loss.Backward();
+        Step(plan.all);
+    }
+
+    /// <summary>For <paramref name="loss"/>: its trainable variables, and those used by a single op (whose update may be fused). Computed once per loss.</summary>
+    private (Variable[] all, HashSet<Variable> fusable) Plan(Node loss)
+    {
         if (!_plans.TryGetValue(loss, out var plan))
         {
             var order = loss.Order;
@@ -43,8 +51,7 @@ public abstract class Optimizer
             var fusable = all.Where(v => order.Sum(n => n.Inputs.Count(i => ReferenceEquals(i, v))) == 1).ToHashSet(ReferenceEqualityComparer.Instance as IEqualityComparer<Variable>);
             _plans[loss] = plan = (all, fusable!);
         }
-        using (Fuse(plan.fusable)) loss.Backward();
-        Step(plan.all);
+        return plan;
     }
 
     /// <summary>While the scope lives, ops on this thread may fold this optimizer's update of <paramref name="fusable"/> into their backward pass.</summary>
@@ -61,11 +68,7 @@ public abstract class Optimizer
     }
 
     /// <summary>The variables <see cref="Minimize"/> would update in place for <paramref name="loss"/>.</summary>
-    internal HashSet<Variable> FusableFor(Node loss)
-    {
-        if (!_plans.ContainsKey(loss)) Minimize(loss);
-        return _plans[loss].fusable;
-    }
+    internal HashSet<Variable> FusableFor(Node loss) => Plan(loss).fusable;
 
     /// <summary>
     /// Inside <see cref="Minimize"/>: true when <paramref name="node"/>'s update may be done by the op computing its

@@ -122,13 +122,15 @@ public static class TrainingReport
     }
 
     /// <summary>Writes every chart, the CSV histories and report.html into <paramref name="dir"/>; returns report.html's path.</summary>
-    public static string Write(string dir, Sequential model, History history, Dataset test, IReadOnlyDictionary<string, string> hyperparameters, Evaluation testResult)
+    /// <remarks>Pass <paramref name="confusion"/> when it was computed already (it costs a prediction over the test set).</remarks>
+    public static string Write(string dir, Sequential model, History history, Dataset test, IReadOnlyDictionary<string, string> hyperparameters, Evaluation testResult,
+        (ConfusionMatrix Matrix, Tensor Probabilities)? confusion = null)
     {
         Directory.CreateDirectory(dir);
         Write(dir, "history.csv", history.EpochsToCsv());
         Write(dir, "iterations.csv", history.IterationsToCsv());
         var curves = WriteCurves(dir, history);
-        var (matrix, probs) = Confusion(model, test);
+        var (matrix, probs) = confusion ?? Confusion(model, test);
         new ConfusionChart(matrix).Save(Path.Combine(dir, "confusion"));
         Misclassified(model, test, probs).Save(Path.Combine(dir, "misclassified"));
         var weights = FirstLayerWeights(model);

@@ -98,16 +98,13 @@ public static class ModelFile
         int[] shape = model.Layers[0].InputShape!;
         foreach (var layer in model.Layers)
         {
-            switch (layer)
+            try
             {
-                case Flatten: shape = [(int)Math.Min(int.MaxValue, shape.Aggregate(1L, (a, d) => a * d))]; break;
-                case Dense d:
-                    if (shape.Length != 1) throw new InvalidDataFormatException($"{source}: Dense layer `{d.Name}` follows a layer with output shape {Tensor.ShapeToString(shape)}; it needs vectors.");
-                    result[$"{d.Name}/kernel"] = [shape[0], d.Units];
-                    if (d.UseBias) result[$"{d.Name}/bias"] = [d.Units];
-                    shape = [d.Units];
-                    break;
+                var next = layer.ComputeOutputShape(shape);
+                foreach (var (name, weightShape) in layer.WeightShapes(shape)) result[name] = weightShape;
+                shape = next;
             }
+            catch (ArgumentException e) { throw new InvalidDataFormatException($"{source}: {e.Message}", e); }
         }
         return result;
     }

@@ -84,33 +84,48 @@ internal static class Kernels
         for (int r = 0; r < rows; r++) TensorPrimitives.Add(dst, m.Slice(r * cols, cols), dst);
     }
 
-    /// <summary>Row-wise softmax over the last axis, subtracting each row's maximum first.</summary>
-    public static void SoftmaxRows(ReadOnlySpan<float> x, Span<float> y, int rows, int cols)
+    /// <summary>
+    /// y = softmax(x) = e^(x - max) / Σ e^(x - max) for one row; returns log Σ e^x = max + log Σ e^(x - max).
+    /// Rows of up to 32 values (a few classes) use plain loops, which beat five vectorised calls.
+    /// </summary>
+    public static float SoftmaxRow(ReadOnlySpan<float> x, Span<float> y)
     {
-        for (int r = 0; r < rows; r++)
+        int n = x.Length;
+        float max, sum;
+        if (n <= 32)
         {
-            var xr = x.Slice(r * cols, cols);
-            var yr = y.Slice(r * cols, cols);
-            float max = TensorPrimitives.Max(xr);
-            TensorPrimitives.Subtract(xr, max, yr);
-            TensorPrimitives.Exp(yr, yr);
-            float sum = TensorPrimitives.Sum(yr);
-            TensorPrimitives.Multiply(yr, 1f / sum, yr);
+            max = x[0];
+            for (int j = 1; j < n; j++) max = MathF.Max(max, x[j]);
+            sum = 0;
+            for (int j = 0; j < n; j++) sum += y[j] = MathF.Exp(x[j] - max);
+            float inv = 1f / sum;
+            for (int j = 0; j < n; j++) y[j] *= inv;
         }
+        else
+        {
+            max = TensorPrimitives.Max(x);
+            TensorPrimitives.Subtract(x, max, y);
+            TensorPrimitives.Exp(y, y);
+            sum = TensorPrimitives.Sum(y);
+            TensorPrimitives.Multiply(y, 1f / sum, y);
+        }
+        return max + MathF.Log(sum);
     }
 
-    /// <summary>Row-wise log-softmax: y = x - max - log Σ e^(x - max).</summary>
+    /// <summary>Row-wise softmax over the last axis.</summary>
+    public static void SoftmaxRows(ReadOnlySpan<float> x, Span<float> y, int rows, int cols)
+    {
+        for (int r = 0; r < rows; r++) SoftmaxRow(x.Slice(r * cols, cols), y.Slice(r * cols, cols));
+    }
+
+    /// <summary>Row-wise log-softmax: y = x - log Σ e^x.</summary>
     public static void LogSoftmaxRows(ReadOnlySpan<float> x, Span<float> y, int rows, int cols)
     {
         for (int r = 0; r < rows; r++)
         {
             var xr = x.Slice(r * cols, cols);
             var yr = y.Slice(r * cols, cols);
-            float max = TensorPrimitives.Max(xr);
-            TensorPrimitives.Subtract(xr, max, yr);
-            TensorPrimitives.Exp(yr, yr);
-            float shift = max + MathF.Log(TensorPrimitives.Sum(yr));
-            TensorPrimitives.Subtract(xr, shift, yr);
+            TensorPrimitives.Subtract(xr, SoftmaxRow(xr, yr), yr);
         }
     }
 
