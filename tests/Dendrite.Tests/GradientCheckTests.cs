@@ -170,7 +170,7 @@ public class GradientCheckTests
         Check(v =>
         {
             Node h = v[0];
-            foreach (var layer in model.Layers) h = layer.Call(h);
+            foreach (var layer in model.Layers) h = layer.Call(h, model.Training);
             return h;
         }, AwayFromZero(1, 4, 2, 3));
         // and with respect to the weights themselves

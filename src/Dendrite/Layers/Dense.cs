@@ -48,7 +48,7 @@ public sealed class Dense : Layer
         _bias = UseBias ? new Variable(BiasInitializer.Create(shapes[1].Shape, rng), shapes[1].Name) : null;
     }
 
-    public override Node Call(Node input)
+    public override Node Call(Node input, TrainingSwitch? training = null)
     {
         if (Activation.IsElementwise) return Ops.Dense(input, Kernel, _bias, Activation);
         return Activation.Call(Ops.Dense(input, Kernel, _bias, ActivationFunction.Linear));
@@ -73,7 +73,7 @@ public sealed class Activation(ActivationFunction function, int[]? inputShape = 
         return inputShape;
     }
 
-    public override Node Call(Node input) => Function.Call(input);
+    public override Node Call(Node input, TrainingSwitch? training = null) => Function.Call(input);
 
     public override IReadOnlyDictionary<string, object?> GetConfig() => new Dictionary<string, object?> { ["name"] = Name, ["activation"] = Function.Name };
 }
@@ -83,7 +83,7 @@ public sealed class Flatten(int[]? inputShape = null, string? name = null) : Lay
 {
     public override int[] ComputeOutputShape(int[] inputShape) => [Tensor.ProductOf(inputShape)];
 
-    public override Node Call(Node input) => Ops.Reshape(input, -1, OutputShape[0]);
+    public override Node Call(Node input, TrainingSwitch? training = null) => Ops.Reshape(input, -1, OutputShape[0]);
 
     public override IReadOnlyDictionary<string, object?> GetConfig() => new Dictionary<string, object?> { ["name"] = Name };
 }
@@ -96,7 +96,7 @@ public sealed class Rescaling(float scale, float offset = 0f, int[]? inputShape 
 
     public override int[] ComputeOutputShape(int[] inputShape) => inputShape;
 
-    public override Node Call(Node input)
+    public override Node Call(Node input, TrainingSwitch? training = null)
     {
         var y = Ops.Scale(input, Scale);
         return Offset == 0 ? y : y + Offset;

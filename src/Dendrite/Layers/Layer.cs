@@ -62,8 +62,12 @@ public abstract class Layer
     /// <summary>Creates the weights for items of <paramref name="inputShape"/>.</summary>
     protected virtual void CreateWeights(int[] inputShape, Rng rng) { }
 
-    /// <summary>Adds this layer's ops on top of <paramref name="input"/> (whose shape is (batch, InputShape...)).</summary>
-    public abstract Node Call(Node input);
+    /// <summary>
+    /// Adds this layer's ops on top of <paramref name="input"/> (whose shape is (batch, InputShape...)). Layers that
+    /// act differently while training read <paramref name="training"/> when the graph runs; with none they always
+    /// run as in inference.
+    /// </summary>
+    public abstract Node Call(Node input, TrainingSwitch? training = null);
 
     /// <summary>The layer's settings by their Keras names; enough, with the weights, to rebuild it.</summary>
     public abstract IReadOnlyDictionary<string, object?> GetConfig();

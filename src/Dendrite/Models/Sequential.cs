@@ -36,6 +36,7 @@ public sealed class Sequential : System.Collections.IEnumerable
     private Node? _output, _lossNode, _metricInput;
     private Variable[] _trainable = [];
     private readonly Tensor _xBatch = new(0), _yBatch = new(0);
+    private readonly TrainingSwitch _training = new();
     private int[] _xShape = [], _yShape = [];
 
     public Sequential(params Layer[] layers)
@@ -69,11 +70,17 @@ public sealed class Sequential : System.Collections.IEnumerable
 
     public int ParamCount => _layers.Sum(l => l.ParamCount);
 
-    /// <summary>The graph's input placeholder and output node, for low-level use; built on first access.</summary>
+    /// <summary>
+    /// The graph's input placeholder and output node, for low-level use; built on first access. Its layers read
+    /// <see cref="Training"/>: Fit turns it on for each step, Evaluate and Predict turn it off.
+    /// </summary>
     public (Placeholder Input, Node Output) Graph
     {
         get { EnsureGraph(); return (_input!, _output!); }
     }
+
+    /// <summary>The switch the model's graph reads to tell a training step from inference.</summary>
+    public TrainingSwitch Training => _training;
 
     public void Add(Layer layer)
     {
@@ -130,7 +137,7 @@ public sealed class Sequential : System.Collections.IEnumerable
         {
             _input = new Placeholder("input", [-1, .. InputShape]);
             Node h = _input;
-            foreach (var l in _layers) h = l.Call(h);
+            foreach (var l in _layers) h = l.Call(h, _training);
             _output = h;
             _trainable = Weights.Where(w => w.Trainable).ToArray();
         }
@@ -249,7 +256,9 @@ public sealed class Sequential : System.Collections.IEnumerable
             {
                 var idx = trainIdx.AsSpan(step * batchSize, Math.Min(batchSize, nTrain - step * batchSize));
                 Feed(x, y, idx);
-                Optimizer!.Minimize(_lossNode!);
+                _training.On = true;
+                try { Optimizer!.Minimize(_lossNode!); }
+                finally { _training.On = false; }
                 double loss = _lossNode!.Value.Span[0];
                 if (!double.IsFinite(loss))
                     throw new TrainingDivergedException($"The loss became {loss} at epoch {epoch}, batch {step + 1}: training diverged. Try a smaller learning rate (now {Optimizer.LearningRate}) or inputs scaled to [0, 1].", history);
