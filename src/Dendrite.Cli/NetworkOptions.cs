@@ -10,7 +10,9 @@ namespace Dendrite.Cli;
 /// <summary>The options that describe a network and how it trains, shared by `train` and `summary`.</summary>
 internal sealed class NetworkOptions
 {
-    public readonly Option<string> Hidden = new("--hidden") { Description = "Hidden layer sizes, comma-separated (\"\" for none: logistic regression)", DefaultValueFactory = _ => "1024" };
+    public readonly Option<string> Arch = new("--arch") { Description = "Network: " + string.Join("; ", Architectures.Named.Select(a => $"{a.Name} ({a.Description})")), DefaultValueFactory = _ => "mlp" };
+    public readonly Option<string?> Layers = new("--layers") { Description = "Your own stack of hidden layers, e.g. \"conv(32,3) maxpool(2) conv(64,3) maxpool(2) flatten dropout(0.5)\": conv(filters, kernel, strides, padding, activation), maxpool(pool, strides, padding), avgpool, gap, batchnorm, dropout(rate), dense(units, activation), flatten, reshape(...); the output layer is added" };
+    public readonly Option<string> Hidden = new("--hidden") { Description = "Hidden layer sizes of --arch mlp, comma-separated (\"\" for none: logistic regression)", DefaultValueFactory = _ => "1024" };
     public readonly Option<string> Activation = new("--activation") { Description = "Hidden activation: relu, tanh, sigmoid, linear", DefaultValueFactory = _ => "relu" };
     public readonly Option<string> OutputActivation = new("--output-activation") { Description = "Output activation: softmax, sigmoid, linear", DefaultValueFactory = _ => "softmax" };
     public readonly Option<string> Loss = new("--loss") { Description = "categorical_crossentropy, sparse_categorical_crossentropy, mean_squared_error, quadratic", DefaultValueFactory = _ => "categorical_crossentropy" };
@@ -20,21 +22,39 @@ internal sealed class NetworkOptions
 
     public void AddTo(Command c)
     {
-        c.Add(Hidden); c.Add(Activation); c.Add(OutputActivation); c.Add(Loss); c.Add(Init); c.Add(Scale); c.Add(Seed);
+        c.Add(Arch); c.Add(Layers); c.Add(Hidden); c.Add(Activation); c.Add(OutputActivation); c.Add(Loss); c.Add(Init); c.Add(Scale); c.Add(Seed);
     }
+
+    /// <summary>The named architecture (or mlp), whose recipe gives the training defaults.</summary>
+    public Architectures.Recipe Recipe(ParseResult r) => Architectures.Get(r.GetValue(Arch)!);
 
     public Sequential Build(ParseResult r, int[] itemShape, int classes)
     {
+        var recipe = Recipe(r);
+        string? spec = r.GetValue(Layers);
+        if (spec is not null && r.GetResult(Arch) is { Implicit: false })
+            throw new ArgumentException("Give --arch or --layers, not both: --layers describes the whole stack of hidden layers.");
+        if (r.GetResult(Hidden) is { Implicit: false } && (spec is not null || recipe.Name != "mlp"))
+            throw new ArgumentException("--hidden sets the dense layers of --arch mlp; for other networks describe the layers with --layers.");
         var model = new Sequential { Seed = r.GetValue(Seed) };
-        model.Add(new Flatten(inputShape: itemShape));
         string scale = r.GetValue(Scale)!;
-        if (scale is "0-1") model.Add(new Rescaling(1f / 255));
-        else if (scale is not "raw") throw new ArgumentException($"Invalid value received for option --scale. Expected 0-1 or raw. Received: {scale}.");
+        if (scale is not ("0-1" or "raw")) throw new ArgumentException($"Invalid value received for option --scale. Expected 0-1 or raw. Received: {scale}.");
         Initializer init = r.GetValue(Init)!;
         ActivationFunction act = r.GetValue(Activation)!;
-        foreach (int units in ParseHidden(r.GetValue(Hidden)!))
-            model.Add(new Dense(units, act, kernelInitializer: init));
-        model.Add(new Dense(classes, (ActivationFunction)r.GetValue(OutputActivation)!, kernelInitializer: init));
+        Layer Output() => new Dense(classes, (ActivationFunction)r.GetValue(OutputActivation)!, kernelInitializer: init);
+        if (spec is null && recipe.Name == "mlp")
+        {
+            model.Add(new Flatten(inputShape: itemShape));
+            if (scale is "0-1") model.Add(new Rescaling(1f / 255));
+            foreach (int units in ParseHidden(r.GetValue(Hidden)!))
+                model.Add(new Dense(units, act, kernelInitializer: init));
+            model.Add(Output());
+            return model;
+        }
+        var layers = Architectures.Parse(spec ?? recipe.Layers, itemShape, act, init, Output);
+        if (scale is "0-1") model.Add(new Rescaling(1f / 255));
+        foreach (var layer in layers) model.Add(layer);
+        model.Build(itemShape);
         return model;
     }
 

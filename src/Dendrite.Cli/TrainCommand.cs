@@ -15,9 +15,9 @@ internal static class TrainCommand
     public static Command Create()
     {
         var net = new NetworkOptions();
-        var epochs = new Option<int>("--epochs") { Description = "Passes over the training data", DefaultValueFactory = _ => 15 };
-        var batch = new Option<int>("--batch-size") { Description = "Mini-batch size", DefaultValueFactory = _ => 128 };
-        var lr = new Option<float>("--lr", "--learning-rate") { Description = "SGD learning rate", DefaultValueFactory = _ => 0.1f };
+        var epochs = new Option<int>("--epochs") { Description = "Passes over the training data (default: the architecture's recipe, 15)", DefaultValueFactory = _ => 15 };
+        var batch = new Option<int>("--batch-size") { Description = "Mini-batch size (default: the architecture's recipe, 128)", DefaultValueFactory = _ => 128 };
+        var lr = new Option<float>("--lr", "--learning-rate") { Description = "Learning rate (default: the architecture's recipe; 0.1 for mlp)", DefaultValueFactory = _ => 0.1f };
         var momentum = new Option<float>("--momentum") { Description = "SGD momentum (0: plain SGD)", DefaultValueFactory = _ => 0f };
         var nesterov = new Option<bool>("--nesterov") { Description = "Nesterov momentum" };
         var validationSplit = new Option<float>("--validation-split") { Description = "Fraction of the training data held out for validation (Keras's last-fraction rule); 0 validates on the test set", DefaultValueFactory = _ => 0f };
@@ -29,13 +29,18 @@ internal static class TrainCommand
         var report = new Option<string?>("--report") { Description = "Write charts (SVG and PNG), CSV histories and report.html into this folder" };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "No progress output" };
 
-        var cmd = new Command("train", "Train a dense network on MNIST and report test loss and accuracy");
+        var cmd = new Command("train", "Train a network (dense by default, or a CNN with --arch/--layers) on MNIST and report test loss and accuracy");
         net.AddTo(cmd);
         foreach (var o in new Option[] { epochs, batch, lr, momentum, nesterov, validationSplit, threads, save, checkpoint, resume, report, quiet }) cmd.Add(o);
         data.AddTo(cmd);
         cmd.SetAction(r => Cli.Run(() =>
         {
             if (r.GetValue(threads) is int t) Parallelism.MaxThreads = t;
+            // A named architecture brings the recipe it was published with; options given on the command line win.
+            var recipe = net.Recipe(r);
+            T Setting<T>(Option<T> o, T fromRecipe) => r.GetResult(o) is { Implicit: false } ? r.GetValue(o)! : fromRecipe;
+            int epochCount = Setting(epochs, recipe.Epochs), batchSize = Setting(batch, recipe.BatchSize);
+            float learningRate = Setting(lr, recipe.LearningRate), momentumValue = Setting(momentum, recipe.Momentum);
             var (trainSet, testSet) = data.Load(r);
             Sequential model;
             TrainingState? state = null;
@@ -48,7 +53,7 @@ internal static class TrainCommand
             else
             {
                 model = net.Build(r, trainSet.ItemShape, trainSet.Classes);
-                model.Compile(net.GetLoss(r), new SGD(r.GetValue(lr), r.GetValue(momentum), r.GetValue(nesterov)), ["accuracy"]);
+                model.Compile(net.GetLoss(r), new SGD(learningRate, momentumValue, r.GetValue(nesterov)), ["accuracy"]);
             }
             bool q = r.GetValue(quiet);
             if (!q && state is null) AnsiConsole.Write(new Text(model.Summary()));
@@ -63,7 +68,7 @@ internal static class TrainCommand
             if (reportDir is not null)
             {
                 Directory.CreateDirectory(reportDir);
-                int steps = (int)Math.Ceiling(trainSet.Count * (1 - vs) / (state?.BatchSize ?? r.GetValue(batch)));
+                int steps = (int)Math.Ceiling(trainSet.Count * (1 - vs) / (state?.BatchSize ?? batchSize));
                 callbacks.Add(new IterationValidation(vs > 0 ? trainSet.Slice((int)(trainSet.Count * (1 - vs)), (int)(trainSet.Count * vs)) : testSet, Math.Max(1, steps / 5)));
                 callbacks.Add(new CsvLogger(Path.Combine(reportDir, "history.csv"), Path.Combine(reportDir, "iterations.csv")));
             }
@@ -78,11 +83,11 @@ internal static class TrainCommand
                     History? h = null;
                     AnsiConsole.Progress().AutoClear(false).HideCompleted(false)
                         .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
-                        .Start(ctx => h = model.Fit(trainSet, r.GetValue(batch), r.GetValue(epochs), verbose: 0, validationSplit: vs, validationData: validation,
+                        .Start(ctx => h = model.Fit(trainSet, batchSize, epochCount, verbose: 0, validationSplit: vs, validationData: validation,
                             seed: r.GetValue(net.Seed), callbacks: [.. callbacks, new SpectreProgress(ctx)], resumeFrom: state));
                     history = h!;
                 }
-                else history = model.Fit(trainSet, r.GetValue(batch), r.GetValue(epochs), verbose: q ? 0 : 1, validationSplit: vs, validationData: validation,
+                else history = model.Fit(trainSet, batchSize, epochCount, verbose: q ? 0 : 1, validationSplit: vs, validationData: validation,
                     seed: r.GetValue(net.Seed), callbacks: callbacks, resumeFrom: state);
             }
             finally { Console.CancelKeyPress -= onCancel; }
@@ -107,7 +112,7 @@ internal static class TrainCommand
                 var sgd = (SGD)model.Optimizer!;
                 var hp = new Dictionary<string, string>
                 {
-                    ["layers"] = string.Join(" → ", model.Layers.Select(l => l is Dendrite.Layers.Dense d ? $"Dense({d.Units}, {d.Activation.Name})" : l.GetType().Name)),
+                    ["layers"] = string.Join(" → ", model.Layers.Select(Describe)),
                     ["loss"] = model.Loss!.Name,
                     ["optimizer"] = string.Create(CultureInfo.InvariantCulture, $"SGD(learning rate {sgd.LearningRate}, momentum {sgd.Momentum}{(sgd.Nesterov ? ", Nesterov" : "")})"),
                     ["batch size"] = model.TrainingState!.BatchSize.ToString(CultureInfo.InvariantCulture),
@@ -129,6 +134,16 @@ internal static class TrainCommand
         }));
         return cmd;
     }
+
+    /// <summary>A layer in a few words: Dense(128, relu), Conv2D(32, 3×3, relu), MaxPooling2D(2×2), Dropout(0.5).</summary>
+    internal static string Describe(Dendrite.Layers.Layer l) => l switch
+    {
+        Dendrite.Layers.Dense d => $"Dense({d.Units}, {d.Activation.Name})",
+        Dendrite.Layers.Conv2D c => string.Create(CultureInfo.InvariantCulture, $"Conv2D({c.Filters}, {c.KernelSize.Height}×{c.KernelSize.Width}{(c.Strides != new Size2D(1, 1) ? $", strides {c.Strides.Height}×{c.Strides.Width}" : "")}{(c.Padding == Padding.Same ? ", same" : "")}, {c.Activation.Name})"),
+        Dendrite.Layers.Pooling2D p => $"{p.GetType().Name}({p.PoolSize.Height}×{p.PoolSize.Width})",
+        Dendrite.Layers.Dropout d => string.Create(CultureInfo.InvariantCulture, $"Dropout({d.Rate})"),
+        _ => l.GetType().Name,
+    };
 
     /// <summary>Stops training cleanly after the current batch once Ctrl+C was pressed.</summary>
     private sealed class InterruptCallback : Callback

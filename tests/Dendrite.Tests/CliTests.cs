@@ -53,6 +53,52 @@ public class CliTests
         Assert.True(File.Exists(dir.File("again/loss_per_epoch.png")));
     }
 
+    /// <summary>A folder of IDX files holding the first <paramref name="trainCount"/> training and <paramref name="testCount"/> test images of MNIST.</summary>
+    internal static string SmallMnist(TempDir dir, int trainCount, int testCount)
+    {
+        string folder = dir.File("small-mnist");
+        Directory.CreateDirectory(folder);
+        var (train, test) = ModelTests.Data.Value;
+        foreach (var (set, prefix) in new[] { (train.Take(trainCount), "train"), (test.Take(testCount), "t10k") })
+        {
+            using (var f = File.Create(Path.Combine(folder, $"{prefix}-images-idx3-ubyte"))) Idx.Write(f, [set.Count, 28, 28], set.Images);
+            using (var f = File.Create(Path.Combine(folder, $"{prefix}-labels-idx1-ubyte"))) Idx.Write(f, [set.Count], set.Labels);
+        }
+        return folder;
+    }
+
+    [Fact]
+    public void ConvolutionalNetworksFromTheCommandLine()
+    {
+        using var dir = new TempDir();
+        string data = SmallMnist(dir, 3000, 500);
+        var train = Dendrite(dir.Path, "train", "--arch", "convnet", "--epochs", "2", "--lr", "0.05", "--momentum", "0.9", "--seed", "2", "--dataset", data, "--save", "c.dendrite", "--report", "rep", "--quiet");
+        Assert.True(train.Exit == 0, train.Err);
+        var acc = double.Parse(System.Text.RegularExpressions.Regex.Match(train.Out, @"test accuracy: (0\.\d+)").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+        Assert.True(acc > 0.85, train.Out);
+        Assert.True(File.Exists(dir.File("rep/conv_filters.png")) && File.Exists(dir.File("rep/conv_feature_maps.png")));
+        Assert.Contains("What the first convolution looks for", File.ReadAllText(dir.File("rep/report.html")));
+
+        var summary = Dendrite(dir.Path, "summary", "--model", "c.dendrite");
+        Assert.Contains("conv2d_1 (Conv2D)", summary.Out);
+        Assert.Contains("Total params: 34,826", summary.Out);
+        Assert.Equal(0, Dendrite(dir.Path, "evaluate", "--model", "c.dendrite", "--dataset", data).Exit);
+        Assert.Equal(0, Dendrite(dir.Path, "export", "--onnx", "c.dendrite", "c.onnx").Exit);
+
+        var custom = Dendrite(dir.Path, "train", "--layers", "conv(8, 3, same, strides=2) batchnorm maxpool(2) gap dense(16, tanh)", "--epochs", "1", "--dataset", data, "--quiet");
+        Assert.True(custom.Exit == 0, custom.Err);
+        var summaryCustom = Dendrite(dir.Path, "summary", "--layers", "conv(8, 3, same, strides=2) batchnorm maxpool(2) gap dense(16, tanh)");
+        Assert.Contains("(None, 14, 14, 8)", summaryCustom.Out);
+        Assert.Contains("global_average_pooling2d", summaryCustom.Out);
+
+        var bad = Dendrite(dir.Path, "train", "--layers", "conv(8) pool", "--quiet");
+        Assert.Equal(1, bad.Exit);
+        Assert.Contains("Layer `conv` in --layers needs `kernel_size`", bad.Err);
+        bad = Dendrite(dir.Path, "train", "--arch", "convnet", "--hidden", "64", "--quiet");
+        Assert.Equal(1, bad.Exit);
+        Assert.Contains("--hidden sets the dense layers of --arch mlp", bad.Err);
+    }
+
     [Fact]
     public void BadInputGetsOneClearLineAndExitCode1()
     {

@@ -11,11 +11,18 @@ public abstract class Layer
 
     protected Layer(string? name, int[]? inputShape)
     {
-        Name = name ?? UniqueName(GetType().Name.ToLowerInvariant());
+        Name = name ?? UniqueName(SnakeCase(GetType().Name));
         InputShape = inputShape;
     }
 
     public string Name { get; }
+
+    /// <summary>Keras's to_snake_case: MaxPooling2D → max_pooling2d, BatchNormalization → batch_normalization.</summary>
+    internal static string SnakeCase(string type)
+    {
+        var s = System.Text.RegularExpressions.Regex.Replace(type, "(.)([A-Z][a-z]+)", "$1_$2");
+        return System.Text.RegularExpressions.Regex.Replace(s, "([a-z])([A-Z])", "$1_$2").ToLowerInvariant();
+    }
 
     /// <summary>Keras's naming: dense, dense_1, dense_2, ... per layer type.</summary>
     private static string UniqueName(string type)

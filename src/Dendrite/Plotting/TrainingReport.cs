@@ -121,6 +121,47 @@ public static class TrainingReport
         return new ImageGrid($"First-layer weights of {dense.Name}: {units} of {dense.Units} units (red positive, blue negative)", items, columns: 8, scale: 2);
     }
 
+    /// <summary>
+    /// The first Conv2D's filters (one tile each, its weights summed over input channels; red: the filter responds to
+    /// ink there, blue: to its absence) and the feature maps they make of test image <paramref name="index"/>, with the
+    /// image itself first. Null for a model without a convolution.
+    /// </summary>
+    public static (ImageGrid Filters, ImageGrid Maps)? FirstConvolution(Sequential model, Dataset data, int index = 0, int maxFilters = 32)
+    {
+        int at = model.Layers.ToList().FindIndex(l => l is Conv2D);
+        if (at < 0) return null;
+        var conv = (Conv2D)model.Layers[at];
+        var k = conv.Kernel.Value;
+        int kh = k.Dim(0), kw = k.Dim(1), cin = k.Dim(2), filters = Math.Min(maxFilters, conv.Filters);
+        var tile = new float[kh * kw];
+        var filterTiles = new List<(Image, string, string)>();
+        for (int f = 0; f < filters; f++)
+        {
+            Array.Clear(tile);
+            for (int p = 0; p < kh * kw; p++)
+                for (int c = 0; c < cin; c++) tile[p] += k[(p * cin + c) * conv.Filters + f];
+            filterTiles.Add((Colormaps.Diverging(tile, kw, kh), $"filter {f}", ""));
+        }
+        // The layers up to the convolution, run in inference mode on the one image (a graph of its own over the same weights).
+        var input = new Placeholder(model.InputShape);
+        Node h = input;
+        for (int i = 0; i <= at; i++) h = model.Layers[i].Call(h, null);
+        var x = new Tensor([1, .. model.InputShape]);
+        Dataset.ToFloats(data.Image(index), x.Span, 1f);
+        input.Feed(x);
+        var maps = h.Evaluate();
+        int oh = maps.Dim(1), ow = maps.Dim(2), channels = maps.Dim(3);
+        var map = new float[oh * ow];
+        var mapTiles = new List<(Image, string, string)> { (Colormaps.Ink(data.Image(index), data.ItemShape[1], data.ItemShape[0]), $"test image #{index}", $"class {model.ClassName(data.Labels[index])}") };
+        for (int f = 0; f < filters && f < channels; f++)
+        {
+            for (int p = 0; p < oh * ow; p++) map[p] = maps.Span[p * channels + f];
+            mapTiles.Add((Colormaps.Diverging(map, ow, oh), $"filter {f}", ""));
+        }
+        return (new ImageGrid($"Filters of {conv.Name}: {filters} of {conv.Filters}, {kh}x{kw} (red positive, blue negative)", filterTiles, columns: 8, scale: 2),
+                new ImageGrid($"What {conv.Name} makes of one test digit: its {Math.Min(filters, channels)} feature maps ({oh}x{ow}, after its activation)", mapTiles, columns: 8, scale: 2));
+    }
+
     /// <summary>Writes every chart, the CSV histories and report.html into <paramref name="dir"/>; returns report.html's path.</summary>
     /// <remarks>Pass <paramref name="confusion"/> when it was computed already (it costs a prediction over the test set).</remarks>
     public static string Write(string dir, Sequential model, History history, Dataset test, IReadOnlyDictionary<string, string> hyperparameters, Evaluation testResult,
@@ -135,6 +176,12 @@ public static class TrainingReport
         Misclassified(model, test, probs).Save(Path.Combine(dir, "misclassified"));
         var weights = FirstLayerWeights(model);
         weights?.Save(Path.Combine(dir, "weights"));
+        var convolution = FirstConvolution(model, test);
+        if (convolution is var (filters, maps))
+        {
+            filters.Save(Path.Combine(dir, "conv_filters"));
+            maps.Save(Path.Combine(dir, "conv_feature_maps"));
+        }
 
         var html = new StringBuilder();
         string E(string s) => WebUtility.HtmlEncode(s);
@@ -163,6 +210,8 @@ public static class TrainingReport
         html.Append(CultureInfo.InvariantCulture, $"<tr><th>macro average</th><th></th><th></th><th>{matrix.MacroF1:F4}</th><th>{matrix.Total:N0}</th></tr></table>\n");
         html.Append("<h2>Most confidently misclassified</h2>\n<img src=\"misclassified.svg\" alt=\"misclassified images\">\n");
         if (weights is not null) html.Append("<h2>What the first layer looks for</h2>\n<img src=\"weights.svg\" alt=\"first-layer weights\">\n");
+        if (convolution is not null)
+            html.Append("<h2>What the first convolution looks for</h2>\n<img src=\"conv_filters.svg\" alt=\"first convolution's filters\">\n<img src=\"conv_feature_maps.svg\" alt=\"feature maps of one test digit\">\n");
         html.Append("<h2>Model</h2>\n<pre>").Append(E(model.Summary())).Append("</pre>\n<h2>Hyperparameters</h2>\n<table>");
         foreach (var (k, v) in hyperparameters) html.Append($"<tr><td>{E(k)}</td><td>{E(v)}</td></tr>");
         html.Append("</table>\n<h2>Per epoch</h2>\n<table><tr><th>epoch</th><th>loss</th><th>accuracy</th><th>val_loss</th><th>val_accuracy</th><th>seconds</th></tr>\n");
