@@ -143,6 +143,7 @@ public class SerializationTests
         BinaryPrimitives.WriteUInt64LittleEndian(result, (ulong)h.Length);
         h.CopyTo(result, 8);
         file.AsSpan(8 + (int)n).CopyTo(result.AsSpan(8 + h.Length));
+        SafeTensors.Seal(result);   // a deliberate change: the structural checks, not the checksum, must catch it
         return result;
     }
 
