@@ -109,6 +109,7 @@ internal static class Cli
 internal sealed class CommandPaths
 {
     private readonly List<(string Option, string Given, string Real, bool Output, string? SameAllowedWith)> _paths = [];
+    private readonly List<string> _newFolders = [];   // folders the command will make (real paths), already checked
 
     /// <summary>A file the command reads (checked by its reader; registered here so no output can be the same file).</summary>
     public CommandPaths Input(string option, string? path)
@@ -122,6 +123,13 @@ internal sealed class CommandPaths
     {
         if (path is null) return this;
         string real;
+        string parent = Path.GetDirectoryName(FilePaths.RealPath(path)) ?? "";
+        if (_newFolders.Contains(parent))
+        {
+            // Inside a folder this command makes (--report): its parent was checked; nothing is there yet.
+            Add(option, path, FilePaths.RealPath(path), output: true, mayBe);
+            return this;
+        }
         try { real = AtomicFile.CheckTarget(path); }
         catch (DirectoryNotFoundException e) { throw new DirectoryNotFoundException($"{option}: {e.Message}", e); }
         catch (IOException e) { throw new IOException($"{option}: {e.Message}", e); }
@@ -148,6 +156,7 @@ internal sealed class CommandPaths
         catch (DirectoryNotFoundException e) { throw new DirectoryNotFoundException($"{option}: {e.Message}", e); }
         catch (IOException e) { throw new IOException($"{option}: {e.Message}", e); }
         catch (UnauthorizedAccessException e) { throw new UnauthorizedAccessException($"{option}: {e.Message}", e); }
+        _newFolders.Add(real);
         foreach (var f in files) Add(option, Path.Combine(folder, f), Path.Join(real, f), output: true, null);
         return this;
     }

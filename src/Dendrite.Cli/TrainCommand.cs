@@ -43,9 +43,9 @@ internal static class TrainCommand
             new CommandPaths()
                 .Input("--dataset", File.Exists(r.GetValue(data.Dataset)) ? r.GetValue(data.Dataset) : null)
                 .Input("--resume", r.GetValue(resume))
+                .OutputFolder("--report", reportDir, TrainingReport.FileNames)
                 .Output("--checkpoint", ckptPath, mayBe: "--resume")
-                .Output("--save", savePath)
-                .OutputFolder("--report", reportDir, TrainingReport.FileNames);
+                .Output("--save", savePath);
             var (trainSet, testSet) = data.Load(r);
             Sequential model;
             TrainingState? state = null;

@@ -60,11 +60,22 @@ public static class Idx
         stream.Position = start;
         if (!gzip) return ReadBody(stream, name, length, null);
         // The trailer's size (mod 2^32) is only the last member's when there are several, so it bounds nothing here;
-        // the deflate ratio and the memory there is do, and the inflater checks each member's CRC and size.
+        // the deflate ratio and the memory there is do. The inflater checks the CRC and size of each member it sees
+        // end, but says nothing when the file stops inside the last one: the file's last 8 bytes must be the trailer
+        // of its last member, the CRC-32 and size of the data's last ISIZE bytes.
+        Span<byte> trailer = stackalloc byte[8];
+        stream.Position = start + length - 8;
+        ReadFully(stream, trailer);
+        stream.Position = start;
+        uint crc = BinaryPrimitives.ReadUInt32LittleEndian(trailer), isize = BinaryPrimitives.ReadUInt32LittleEndian(trailer[4..]);
         try
         {
-            using var gz = new GZipStream(stream, CompressionMode.Decompress, leaveOpen: true);
-            return ReadBody(gz, name, null, length);
+            IdxArray idx;
+            using (var gz = new GZipStream(stream, CompressionMode.Decompress, leaveOpen: true)) idx = ReadBody(gz, name, null, length);
+            long total = 4 + 4L * idx.Dimensions.Length + idx.Data.Length;
+            if (isize > total || !LastMemberMatches(idx, isize, crc))
+                throw new InvalidDataFormatException($"{name}: the gzip data does not end with its last member's trailer: the file is truncated, or has bytes after it.");
+            return idx;
         }
         catch (InvalidDataException e)
         {
@@ -107,6 +118,19 @@ public static class Idx
         if (got < count) throw new InvalidDataFormatException($"{name}: truncated: the header promises {Describe(dims)} = {count:N0} bytes of data but only {got:N0} are there.");
         if (compressed is not null && s.ReadByte() >= 0) throw new InvalidDataFormatException($"{name}: unexpected bytes after the {Describe(dims)} data the header describes.");
         return new IdxArray(dims, data);
+    }
+
+    /// <summary>True when the last <paramref name="isize"/> bytes of the uncompressed file (header and data) have CRC-32 <paramref name="crc"/>.</summary>
+    private static bool LastMemberMatches(IdxArray idx, uint isize, uint crc)
+    {
+        Span<byte> header = stackalloc byte[4 + 4 * idx.Dimensions.Length];
+        header[2] = 0x08; header[3] = (byte)idx.Dimensions.Length;
+        for (int i = 0; i < idx.Dimensions.Length; i++) BinaryPrimitives.WriteInt32BigEndian(header[(4 + 4 * i)..], idx.Dimensions[i]);
+        long skip = header.Length + (long)idx.Data.Length - isize;   // bytes before the last member's data
+        uint c = 0xFFFFFFFFu;
+        if (skip < header.Length) c = Imaging.Crc32.Append(c, header[(int)skip..]);
+        c = Imaging.Crc32.Append(c, idx.Data.AsSpan((int)Math.Max(0, skip - header.Length)));
+        return (c ^ 0xFFFFFFFFu) == crc;
     }
 
     private static string Describe(int[] dims) => string.Join("×", dims);

@@ -48,8 +48,16 @@ public sealed class Image
     internal static Image ReadAll(ImageRows rows)
     {
         int stride = rows.Width * rows.Channels;
-        var px = new byte[(long)stride * rows.Height];
-        for (int y = 0; y < rows.Height; y++) rows.ReadRow(px.AsSpan(y * stride, stride));
+        long total = (long)stride * rows.Height;
+        // The buffer grows as rows arrive (doubling), so a header that promises more than the file holds costs
+        // only what the file really decodes to, not what it claims.
+        var px = new byte[Math.Min(total, Math.Max(stride, 1 << 20))];
+        for (int y = 0; y < rows.Height; y++)
+        {
+            long end = (long)(y + 1) * stride;
+            if (end > px.Length) Array.Resize(ref px, (int)Math.Min(total, Math.Max(end, 2L * px.Length)));
+            rows.ReadRow(px.AsSpan(y * stride, stride));
+        }
         return new Image(rows.Width, rows.Height, rows.Channels, px);
     }
 

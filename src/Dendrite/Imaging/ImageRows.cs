@@ -116,7 +116,8 @@ internal sealed class PngRows : ImageRows
                         if (len != 13) throw Bad("IHDR has the wrong length");
                         int width = BinaryPrimitives.ReadInt32BigEndian(body), height = BinaryPrimitives.ReadInt32BigEndian(body.AsSpan(4));
                         depth = body[8]; _colorType = body[9];
-                        if (width <= 0 || height <= 0 || (long)width * height > Png.MaxPixels) throw Bad($"image size {(uint)width}×{(uint)height} is out of range (at most {Png.MaxPixels:N0} pixels)");
+                        if (width <= 0 || height <= 0 || width > Png.MaxSide || height > Png.MaxSide || (long)width * height > Png.MaxPixels)
+                            throw Bad($"image size {(uint)width}×{(uint)height} is out of range (at most {Png.MaxPixels:N0} pixels, {Png.MaxSide:N0} on a side)");
                         if (body[10] != 0 || body[11] != 0) throw Bad("unknown compression or filter method");
                         if (body[12] != 0) throw Bad("interlaced PNGs are not supported; save the image without interlacing");
                         _bpp = _colorType switch { 0 => 1, 2 => 3, 3 => 1, 4 => 2, 6 => 4, _ => throw Bad($"colour type {_colorType} is not a PNG colour type") };
@@ -323,7 +324,7 @@ internal sealed class PgmRows : ImageRows
         _binary = m1 == '5';
         int width = Token(), height = Token();
         _maxval = Token();
-        if (width <= 0 || height <= 0 || (long)width * height > Png.MaxPixels) throw Bad($"image size {width}×{height} is out of range");
+        if (width <= 0 || height <= 0 || width > Png.MaxSide || height > Png.MaxSide || (long)width * height > Png.MaxPixels) throw Bad($"image size {width}×{height} is out of range");
         if (_maxval is < 1 or > 65535) throw Bad($"maxval {_maxval} is out of range");
         Width = width; Height = height; Channels = 1;
         _bytesPer = _maxval < 256 ? 1 : 2;

@@ -242,7 +242,7 @@ public sealed class Sequential : System.Collections.IEnumerable
             // A resumed run takes its settings from the checkpoint: anything else would not repeat the original run.
             batchSize = resume.BatchSize; epochs = resume.Epochs; shuffle = resume.Shuffle; validationSplit = resume.ValidationSplit; seed = resume.Seed;
             if (validationSplit > 0 && validation is not null)
-                throw new ArgumentException($"{resume.Source}: this run validates on the last {validationSplit:P0} of its training data (validation_split); resume it without validationData.");
+                throw new ArgumentException($"{resume.Source}: this run validates on the last {validationSplit * 100:0.##}% of its training data (validation_split); resume it without validationData.");
         }
         if (batchSize <= 0) throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, $"Invalid value received for argument `batch_size`. Expected a positive integer. Received: batch_size={batchSize}.");
         if (epochs < 0) throw new ArgumentOutOfRangeException(nameof(epochs), epochs, $"Invalid value received for argument `epochs`. Expected a non-negative integer. Received: epochs={epochs}.");

@@ -13,7 +13,7 @@ namespace Dendrite.Serialization;
 /// </summary>
 public static class Crc32C
 {
-    private static readonly uint[] Table = BuildTable();
+    private static readonly SlicingBy8 Table = new(0x82F63B78u);
 
     /// <summary>The CRC-32C of <paramref name="data"/>.</summary>
     public static uint Compute(ReadOnlySpan<byte> data) => ~Append(~0u, data);
@@ -42,9 +42,33 @@ public static class Crc32C
     }
 
     /// <summary>The portable path (slicing by 8), also used by the tests to check the instruction paths.</summary>
-    internal static uint AppendTable(uint crc, ReadOnlySpan<byte> data)
+    internal static uint AppendTable(uint crc, ReadOnlySpan<byte> data) => Table.Append(crc, data);
+}
+
+/// <summary>
+/// A reflected CRC-32 register update by table, eight bytes per step (Intel's slicing-by-8): table k holds the CRC of
+/// a byte followed by k zero bytes, so eight lookups advance the register over eight bytes at once. For CRC-32C and
+/// for the CRC-32 of PNG and gzip alike.
+/// </summary>
+internal sealed class SlicingBy8
+{
+    private readonly uint[] _t = new uint[8 * 256];
+
+    public SlicingBy8(uint reflectedPolynomial)
     {
-        var t = Table;
+        for (uint n = 0; n < 256; n++)
+        {
+            uint c = n;
+            for (int k = 0; k < 8; k++) c = (c & 1) != 0 ? reflectedPolynomial ^ (c >> 1) : c >> 1;
+            _t[n] = c;
+        }
+        for (int k = 1; k < 8; k++)
+            for (int n = 0; n < 256; n++) _t[k * 256 + n] = _t[(k - 1) * 256 + n] >> 8 ^ _t[_t[(k - 1) * 256 + n] & 0xFF];
+    }
+
+    public uint Append(uint crc, ReadOnlySpan<byte> data)
+    {
+        var t = _t;
         while (data.Length >= 8)
         {
             uint lo = crc ^ BinaryPrimitives.ReadUInt32LittleEndian(data), hi = BinaryPrimitives.ReadUInt32LittleEndian(data[4..]);
@@ -54,20 +78,5 @@ public static class Crc32C
         }
         foreach (byte b in data) crc = t[(crc ^ b) & 0xFF] ^ (crc >> 8);
         return crc;
-    }
-
-    private static uint[] BuildTable()
-    {
-        var t = new uint[8 * 256];
-        for (uint n = 0; n < 256; n++)
-        {
-            uint c = n;
-            for (int k = 0; k < 8; k++) c = (c & 1) != 0 ? 0x82F63B78u ^ (c >> 1) : c >> 1;
-            t[n] = c;
-        }
-        // Table k: the CRC of a byte followed by k zero bytes.
-        for (int k = 1; k < 8; k++)
-            for (int n = 0; n < 256; n++) t[k * 256 + n] = t[(k - 1) * 256 + n] >> 8 ^ t[t[(k - 1) * 256 + n] & 0xFF];
-        return t;
     }
 }

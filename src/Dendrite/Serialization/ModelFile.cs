@@ -252,6 +252,7 @@ public static class ModelFile
                 var l = new Reader(layers[i], source, $"layers[{i}]");
                 var c = l.Object("config");
                 string? name = c.Has("name") ? c.String("name") : null;
+                if (name is not null && model.Layers.Any(x => x.Name == name)) throw c.Error("name", $"two layers are named `{name}`; layer names must be unique");
                 int[]? shape = i == 0 ? inputShape : null;
                 Layer layer = l.String("class_name") switch
                 {
@@ -262,7 +263,8 @@ public static class ModelFile
                     "Rescaling" => new Rescaling(c.Float("scale"), c.Float("offset"), shape, name),
                     var other => throw l.Error("class_name", $"unknown layer class {other}"),
                 };
-                model.Add(layer);
+                try { model.Add(layer); }
+                catch (ArgumentException e) { throw l.Error("config", e.Message); }
             }
             if (root.Has("compile"))
             {

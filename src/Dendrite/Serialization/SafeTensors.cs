@@ -178,8 +178,9 @@ public static class SafeTensors
         if (checksummed)
         {
             stored = Encoding.ASCII.GetString(header, at, ChecksumLength);
-            header.AsSpan(at + ChecksumPrefix.Length, 8).Fill((byte)'0');
-            crc = Crc32C.Append(Crc32C.Append(crc, len), header);
+            int digits = at + ChecksumPrefix.Length;
+            crc = Crc32C.Append(Crc32C.Append(crc, len), header.AsSpan(0, digits));
+            crc = Crc32C.Append(Crc32C.Append(crc, "00000000"u8), header.AsSpan(digits + 8));
         }
         using (doc)
         {
