@@ -166,6 +166,47 @@ public class IntegrityTests
         Assert.Contains("the model has no optimizer", Assert.Throws<InvalidDataFormatException>(() => ModelFile.Load(new MemoryStream(nc.ToArray()), "f", out _)).Message);
     }
 
+    /// <summary>
+    /// The checksum and the matching know nothing of Dense: a convolutional checkpoint (Conv2D, BatchNormalization with
+    /// its non-trainable moving statistics, Dropout, momentum slots) resumes exactly, and a changed byte anywhere in it is an error.
+    /// </summary>
+    [Fact]
+    public void AConvolutionalCheckpointIsCoveredToo()
+    {
+        var data = ModelTests.Data.Value.Train.Take(120);
+        Sequential Cnn()
+        {
+            var m = new Sequential(new Reshape([28, 28, 1], inputShape: [28, 28]), new Rescaling(1f / 255), new Conv2D(4, 3, strides: 2, activation: "relu"),
+                new BatchNormalization(), new MaxPooling2D(2), new Flatten(), new Dropout(0.2f, seed: 3), new Dense(10, "softmax")) { Seed = 2 };
+            m.Compile("categorical_crossentropy", new SGD(0.05f, momentum: 0.9f), ["accuracy"]);
+            return m;
+        }
+        var whole = Cnn();
+        whole.Fit(data, batchSize: 20, epochs: 2, verbose: 0, seed: 1);
+        var part = Cnn();
+        part.Fit(data, batchSize: 20, epochs: 2, verbose: 0, seed: 1, callbacks: [new StopAt(2, 3)]);
+        var file = Bytes(part.SaveCheckpoint);
+        var resumed = ModelFile.Load(new MemoryStream(file), "cnn", out var training);
+        var state = TrainingState.FromJson(training!, "cnn");
+        resumed.Fit(data, verbose: 0, resumeFrom: state);
+        Assert.Equal(whole.Weights.SelectMany(w => w.Value.ToArray()), resumed.Weights.SelectMany(w => w.Value.ToArray()));
+        Assert.Contains(resumed.Weights, w => !w.Trainable);                 // the moving statistics came back as weights
+        var rng = new Rng(9);
+        for (int i = 0; i < 400; i++)
+        {
+            var b = (byte[])file.Clone();
+            b[rng.NextInt(b.Length)] ^= (byte)(1 << rng.NextInt(8));
+            Assert.Throws<InvalidDataFormatException>(() => ModelFile.Load(new MemoryStream(b), "cnn", out _));
+        }
+    }
+
+    private sealed class StopAt(int epoch, int step) : Dendrite.Callbacks.Callback
+    {
+        private Sequential? _m;
+        public override void OnTrainBegin(Sequential model, Dendrite.Callbacks.TrainingInfo info) => _m = model;
+        public override void OnBatchEnd(int e, in Dendrite.Callbacks.BatchLogs logs) { if (e == epoch && logs.Step == step) _m!.StopTraining = true; }
+    }
+
     [Fact]
     public void ACheckpointRestoresItsOptimizerSlotsExactly()
     {
