@@ -209,6 +209,7 @@ public class TrainingChecksTests
         Assert.Contains("the test accuracy is 11.00%, no better than chance (11.35%", Divergence.Check(h, 0.11, 0.1135, "test accuracy"));
         Assert.Null(Divergence.Check(h, 0.13, 0.1135));
         Assert.Equal(0.6, Divergence.Chance([1, 1, 1, 0, 2]));
+        Assert.Null(Divergence.Check(new History(), 0.05, 0.11));           // a run that trained nothing (0 epochs) did not diverge
     }
 
     /// <summary>Issue 16, item 4: a finite blow-up replaced a good checkpoint every epoch. ModelCheckpoint keeps a file that is there when the run has diverged, unless told to overwrite.</summary>

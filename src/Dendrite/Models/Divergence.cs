@@ -22,7 +22,8 @@ public static class Divergence
     public static string? Check(History history, double? accuracy = null, double? chance = null, string accuracyName = "accuracy")
     {
         ArgumentNullException.ThrowIfNull(history);
-        if (history.BatchLoss.Count > 0 && history.Loss.Count > 0)
+        if (history.BatchLoss.Count == 0) return null;                 // nothing was trained: nothing to judge
+        if (history.Loss.Count > 0)
         {
             double first = history.BatchLoss[0], last = history.Loss[^1];
             if (last > LossFactor * Math.Max(first, 0))

@@ -118,7 +118,7 @@ public sealed record MemoryEstimate(long Weights, long Gradients, long Optimizer
             {
                 var next = layer.ComputeOutputShape(shape);
                 foreach (var (_, w) in layer.WeightShapes(shape)) weights += Product(w);
-                workspace = Math.Max(workspace, layer.WorkspacePerItem(shape));
+                workspace += layer.WorkspacePerItem(shape);   // each layer's op keeps its own scratch buffer
                 outputs += Product(next);
                 shape = next;
             }
