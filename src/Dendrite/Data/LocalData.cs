@@ -74,8 +74,9 @@ public static class LocalData
     public static Dataset ReadCsv(string path, int? classes = null)
     {
         using var fs = InputFile.Open(path, "a CSV file", MaxCsvBytes);
-        // Each value takes at least two characters ("0,"): half the file bounds the pixels held.
-        Models.MemoryBudget.Require(fs.Length / 2, $"Reading {path}");
+        // Each value takes at least two characters ("0,"): half the file bounds the pixels, held up to three times
+        // over while the list that gathers them doubles and is copied out.
+        Models.MemoryBudget.Require(fs.Length / 2 * 3, $"Reading {path}");
         return ReadCsv(fs, path, classes);
     }
 

@@ -71,7 +71,7 @@ public static class ModelFile
     {
         ArgumentNullException.ThrowIfNull(path);
         using var fs = InputFile.Open(path, "a model file", MaxBytes);
-        Models.MemoryBudget.Require(fs.Length, $"Loading {path}");
+        Models.MemoryBudget.Require(2 * fs.Length, $"Loading {path}");   // its tensors, then the weights built from them
         return Load(fs, path, out training, out note);
     }
 
