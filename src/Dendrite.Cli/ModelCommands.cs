@@ -3,6 +3,7 @@ using System.Globalization;
 using Dendrite.Data;
 using Dendrite.Imaging;
 using Dendrite.Models;
+using Dendrite.Plotting;
 using Dendrite.Serialization;
 using Spectre.Console;
 
@@ -19,8 +20,8 @@ internal static class ModelCommands
         cmd.Add(model);
         cmd.SetAction(r => Cli.Run(() =>
         {
-            var m = r.GetValue(model) is string path ? Sequential.Load(path) : net.Build(r, [28, 28], 10);
-            Console.Write(m.Summary());
+            var m = r.GetValue(model) is string path ? Cli.LoadModel(path) : net.Build(r, [28, 28], 10);
+            Console.Write(Printable.EscapeLines(m.Summary()));
         }));
         return cmd;
     }
@@ -34,12 +35,12 @@ internal static class ModelCommands
         data.AddTo(cmd);
         cmd.SetAction(r => Cli.Run(() =>
         {
-            var m = Sequential.Load(r.GetValue(model)!);
+            var m = Cli.LoadModel(r.GetValue(model)!);
             if (m.Loss is null) m.Compile("categorical_crossentropy");
             var (train, test) = data.Load(r);
             var set = r.GetValue(split) switch { "test" => test, "train" => train, var s => throw new ArgumentException($"Invalid value received for option --split. Expected test or train. Received: {s}.") };
             var e = m.Evaluate(set);
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{set.Name}: {set.Count:N0} images - loss: {e.Loss:F4} - accuracy: {e.Accuracy:F4} ({e.Accuracy * 100:F2}%)"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{Printable.Escape(set.Name)}: {set.Count:N0} images - loss: {e.Loss:F4} - accuracy: {e.Accuracy:F4} ({e.Accuracy * 100:F2}%)"));
         }));
         return cmd;
     }
@@ -53,7 +54,7 @@ internal static class ModelCommands
         var cmd = new Command("predict", "Classify images with a saved model; photos and drawings are brought to MNIST's form first") { model, top, raw, files };
         cmd.SetAction(r => Cli.Run(() =>
         {
-            var m = Sequential.Load(r.GetValue(model)!);
+            var m = Cli.LoadModel(r.GetValue(model)!);
             int k = Math.Max(1, r.GetValue(top));
             int size = m.InputShape.Aggregate(1, (a, d) => a * d), width = m.OutputShape.Aggregate(1, (a, d) => a * d);
             var probs = new float[width];
@@ -66,13 +67,13 @@ internal static class ModelCommands
                     {
                         m.Predict(input, probs);
                         var best = Enumerable.Range(0, width).OrderByDescending(i => probs[i]).Take(k)
-                            .Select(i => string.Create(CultureInfo.InvariantCulture, $"{m.ClassName(i)} ({probs[i] * 100:F1}%)"));
-                        Console.WriteLine($"{label}: {string.Join("  ", best)}");
+                            .Select(i => string.Create(CultureInfo.InvariantCulture, $"{Printable.Escape(m.ClassName(i))} ({probs[i] * 100:F1}%)"));
+                        Console.WriteLine($"{Printable.Escape(label)}: {string.Join("  ", best)}");
                     }
                 }
-                catch (Exception e) when (e is InvalidDataFormatException or IOException)
+                catch (Exception e) when (e is InvalidDataFormatException or IOException or NotEnoughMemoryException)
                 {
-                    Console.Error.WriteLine($"error: {e.Message}");
+                    Cli.Error(e.Message);
                     failures++;
                 }
             }
@@ -81,12 +82,11 @@ internal static class ModelCommands
         return cmd;
     }
 
-    /// <summary>The model inputs a file holds: one per image, or one per item of an IDX file.</summary>
+    /// <summary>The model inputs a file holds: one per image, or one per item of an IDX file. Images are decoded row by row, in bounded memory.</summary>
     private static IEnumerable<(string label, float[] input)> Inputs(string file, int size, bool raw)
     {
-        if (!File.Exists(file)) throw new FileNotFoundException($"{file}: no such file.", file);
         var head = new byte[8];
-        using (var fs = File.OpenRead(file)) fs.ReadExactly(head, 0, (int)Math.Min(8, fs.Length));
+        using (var fs = InputFile.Open(file, "a PNG or PGM image or an IDX file", Math.Max(Image.MaxFileBytes, Idx.MaxFileBytes))) fs.ReadAtLeast(head, 8, throwOnEndOfStream: false);
         string ext = Path.GetExtension(file).ToLowerInvariant();
         bool looksLikeImage = ext is ".png" or ".pgm" or ".pnm" or ".jpg" or ".jpeg" or ".bmp" or ".gif" or ".webp";
         if (!Png.IsPng(head) && !Pgm.IsPgm(head) && !looksLikeImage)
@@ -102,16 +102,18 @@ internal static class ModelCommands
             }
             yield break;
         }
-        var image = Image.Load(file);
+        using var stream = InputFile.Open(file, "a PNG or PGM image", Image.MaxFileBytes);
+        using var rows = ImageRows.Open(stream, file);
         if (raw)
         {
-            if (image.Width * image.Height != size) throw new InvalidDataFormatException($"{file}: {image.Width}×{image.Height} pixels; with --no-preprocess the model needs {size}.");
-            yield return (file, image.ToGrey());
+            if ((long)rows.Width * rows.Height != size) throw new InvalidDataFormatException($"{file}: {rows.Width}×{rows.Height} pixels; with --no-preprocess the model needs {size}.");
+            yield return (file, Image.ReadGrey(rows, Math.Max(rows.Width, rows.Height), out _, out _));
         }
         else
         {
             if (size != Digitizer.Size * Digitizer.Size) throw new InvalidDataFormatException($"{file}: the model takes {size} values, not a 28×28 digit; use --no-preprocess.");
-            yield return (file, Digitizer.ToMnist(image, file));
+            var grey = Image.ReadGrey(rows, Digitizer.MaxInputSide, out int w, out int h);
+            yield return (file, Digitizer.ToMnist(grey, w, h, file));
         }
     }
 
@@ -149,10 +151,12 @@ internal static class ModelCommands
         cmd.SetAction(r => Cli.Run(() =>
         {
             string path = r.GetValue(csv)!;
-            if (!File.Exists(path)) throw new FileNotFoundException($"{path}: no such file.", path);
             string its = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, "iterations.csv");
-            var history = History.FromCsv(File.ReadAllText(path), File.Exists(its) ? File.ReadAllText(its) : null, path);
             string dir = r.GetValue(outDir) ?? Path.GetDirectoryName(Path.GetFullPath(path))!;
+            new CommandPaths().Input("history", path).Input("iterations", File.Exists(its) ? its : null)
+                .OutputFolder("--out", dir, TrainingReport.CurveNames.SelectMany(n => new[] { n + ".svg", n + ".png" }));
+            const long maxCsv = 256 << 20;
+            var history = History.FromCsv(InputFile.ReadAllText(path, "a history CSV", maxCsv), File.Exists(its) ? InputFile.ReadAllText(its, "an iterations CSV", maxCsv) : null, path);
             foreach (var name in Dendrite.Plotting.TrainingReport.WriteCurves(dir, history)) Console.WriteLine(Path.Combine(dir, name + ".svg") + " and .png");
         }));
         return cmd;
@@ -165,7 +169,8 @@ internal static class ModelCommands
         var cmd = new Command("export", "Export a saved model to ONNX (opset 13), for onnxruntime and other tools") { onnx, output };
         cmd.SetAction(r => Cli.Run(() =>
         {
-            var m = Sequential.Load(r.GetValue(onnx)!);
+            new CommandPaths().Input("--onnx", r.GetValue(onnx)).Output("output", r.GetValue(output));
+            var m = Cli.LoadModel(r.GetValue(onnx)!);
             Onnx.Export(m, r.GetValue(output)!);
             Console.WriteLine($"Exported {r.GetValue(onnx)} to {r.GetValue(output)} (ONNX IR {Onnx.IrVersion}, opset {Onnx.Opset}; input \"input\" (batch, {string.Join(", ", m.InputShape)}), output \"output\" (batch, {string.Join(", ", m.OutputShape)}))");
         }));

@@ -26,7 +26,9 @@ internal sealed class NetworkOptions
     }
 
     /// <summary>The named architecture (or mlp), whose recipe gives the training defaults.</summary>
-    public Architectures.Recipe Recipe(ParseResult r) => Architectures.Get(r.GetValue(Arch)!);
+    /// <remarks>A stack given with --layers trains with the CNN recipes' settings.</remarks>
+    public Architectures.Recipe Recipe(ParseResult r) =>
+        r.GetValue(Layers) is string spec ? Architectures.Get("convnet") with { Name = "custom", Layers = spec } : Architectures.Get(r.GetValue(Arch)!);
 
     public Sequential Build(ParseResult r, int[] itemShape, int classes)
     {
@@ -34,7 +36,7 @@ internal sealed class NetworkOptions
         string? spec = r.GetValue(Layers);
         if (spec is not null && r.GetResult(Arch) is { Implicit: false })
             throw new ArgumentException("Give --arch or --layers, not both: --layers describes the whole stack of hidden layers.");
-        if (r.GetResult(Hidden) is { Implicit: false } && (spec is not null || recipe.Name != "mlp"))
+        if (r.GetResult(Hidden) is { Implicit: false } && recipe.Name != "mlp")
             throw new ArgumentException("--hidden sets the dense layers of --arch mlp; for other networks describe the layers with --layers.");
         var model = new Sequential { Seed = r.GetValue(Seed) };
         string scale = r.GetValue(Scale)!;

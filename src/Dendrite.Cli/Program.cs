@@ -11,4 +11,4 @@ var root = new RootCommand("Dendrite: neural networks in C#. Train, evaluate, in
     ModelCommands.Plot(),
     ModelCommands.Datasets(),
 };
-return root.Parse(args).Invoke();
+return Cli.RunCommandLine(root, args);

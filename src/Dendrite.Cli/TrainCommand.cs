@@ -6,6 +6,7 @@ using Dendrite.Metrics;
 using Dendrite.Models;
 using Dendrite.Optimizers;
 using Dendrite.Plotting;
+using Dendrite.Serialization;
 using Spectre.Console;
 
 namespace Dendrite.Cli;
@@ -28,10 +29,11 @@ internal static class TrainCommand
         var resume = new Option<string?>("--resume") { Description = "Continue the run saved in this checkpoint, with its settings" };
         var report = new Option<string?>("--report") { Description = "Write charts (SVG and PNG), CSV histories and report.html into this folder" };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "No progress output" };
+        var overwrite = new Option<bool>("--overwrite") { Description = "Let a diverged run replace an existing --save file or checkpoint" };
 
         var cmd = new Command("train", "Train a network (dense by default, or a CNN with --arch/--layers) on MNIST and report test loss and accuracy");
         net.AddTo(cmd);
-        foreach (var o in new Option[] { epochs, batch, lr, momentum, nesterov, validationSplit, threads, save, checkpoint, resume, report, quiet }) cmd.Add(o);
+        foreach (var o in new Option[] { epochs, batch, lr, momentum, nesterov, validationSplit, threads, save, checkpoint, resume, report, quiet, overwrite }) cmd.Add(o);
         data.AddTo(cmd);
         cmd.SetAction(r => Cli.Run(() =>
         {
@@ -39,14 +41,23 @@ internal static class TrainCommand
             // A named architecture brings the recipe it was published with; options given on the command line win.
             var recipe = net.Recipe(r);
             T Setting<T>(Option<T> o, T fromRecipe) => r.GetResult(o) is { Implicit: false } ? r.GetValue(o)! : fromRecipe;
-            int epochCount = Setting(epochs, recipe.Epochs), batchSize = Setting(batch, recipe.BatchSize);
+            int epochCount = Setting(epochs, recipe.Epochs), recipeBatch = Setting(batch, recipe.BatchSize);
             float learningRate = Setting(lr, recipe.LearningRate), momentumValue = Setting(momentum, recipe.Momentum);
+            // Every path the run reads or writes is checked before the data is loaded.
+            string? ckptPath = r.GetValue(checkpoint), reportDir = r.GetValue(report), savePath = r.GetValue(save);
+            new CommandPaths()
+                .Input("--dataset", File.Exists(r.GetValue(data.Dataset)) ? r.GetValue(data.Dataset) : null)
+                .Input("--resume", r.GetValue(resume))
+                .OutputFolder("--report", reportDir, TrainingReport.FileNames)
+                .Output("--checkpoint", ckptPath, mayBe: "--resume")
+                .Output("--save", savePath);
             var (trainSet, testSet) = data.Load(r);
             Sequential model;
             TrainingState? state = null;
             if (r.GetValue(resume) is string from)
             {
-                model = Sequential.LoadCheckpoint(from, out state);
+                model = Sequential.LoadCheckpoint(from, out state, out var note);
+                Cli.Note(note);
                 if (state.IsComplete) { Console.WriteLine($"{from}: that run finished all {state.Epochs} epochs; nothing to resume."); return 0; }
                 Console.WriteLine($"Resuming {from}: epoch {state.EpochsDone + 1}/{state.Epochs}, step {state.StepsDone}, batch size {state.BatchSize}.");
             }
@@ -55,21 +66,28 @@ internal static class TrainCommand
                 model = net.Build(r, trainSet.ItemShape, trainSet.Classes);
                 model.Compile(net.GetLoss(r), new SGD(learningRate, momentumValue, r.GetValue(nesterov)), ["accuracy"]);
             }
+            float vs = state?.ValidationSplit ?? r.GetValue(validationSplit);  // a resumed run keeps its split
+            int nVal = (int)(trainSet.Count * vs), nTrain = trainSet.Count - nVal;   // as Fit splits
+            int batchSize = state?.BatchSize ?? recipeBatch;
+            if (batchSize > nTrain && nTrain > 0)
+            {
+                Cli.Note($"--batch-size {batchSize:N0} is more than the {nTrain:N0} training samples: training on all of them as one batch.");
+                batchSize = nTrain;
+            }
+            if (batchSize > 0) model.CheckMemory(batchSize, trainSet.ItemShape);   // before the weights are made
             bool q = r.GetValue(quiet);
-            if (!q && state is null) AnsiConsole.Write(new Text(model.Summary()));
+            if (!q && state is null) AnsiConsole.Write(new Text(Printable.EscapeLines(model.Summary())));
 
             var callbacks = new List<Callback>();
             var interrupt = new InterruptCallback();
             callbacks.Add(interrupt);
-            string? ckptPath = r.GetValue(checkpoint);
-            if (ckptPath is not null) callbacks.Add(new ModelCheckpoint(ckptPath, monitor: "loss", saveBestOnly: false, resumable: true));
-            string? reportDir = r.GetValue(report);
-            float vs = r.GetValue(validationSplit);
+            var keeper = ckptPath is null ? null : new ModelCheckpoint(ckptPath, monitor: "loss", saveBestOnly: false, resumable: true, overwriteDiverged: r.GetValue(overwrite));
+            if (keeper is not null) callbacks.Add(keeper);
             if (reportDir is not null)
             {
                 Directory.CreateDirectory(reportDir);
-                int steps = (int)Math.Ceiling(trainSet.Count * (1 - vs) / (state?.BatchSize ?? batchSize));
-                callbacks.Add(new IterationValidation(vs > 0 ? trainSet.Slice((int)(trainSet.Count * (1 - vs)), (int)(trainSet.Count * vs)) : testSet, Math.Max(1, steps / 5)));
+                long steps = batchSize > 0 ? (nTrain + (long)batchSize - 1) / batchSize : 1;
+                callbacks.Add(new IterationValidation(vs > 0 ? trainSet.Slice(nTrain, nVal) : testSet, (int)Math.Max(1, steps / 5)));
                 callbacks.Add(new CsvLogger(Path.Combine(reportDir, "history.csv"), Path.Combine(reportDir, "iterations.csv")));
             }
             ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; interrupt.Requested = true; };
@@ -98,7 +116,7 @@ internal static class TrainCommand
                 model.SaveCheckpoint(path);
                 var s = model.TrainingState!;
                 Console.WriteLine($"Interrupted at epoch {s.EpochsDone + 1}, step {s.StepsDone}. Checkpoint saved to {path}; continue with: dendrite train --resume {path}");
-                return 130;
+                return Cli.Interrupted;
             }
             var test = model.Evaluate(testSet);
             if (model.TrainingState is { } ts) ts.DataName = r.GetValue(data.Dataset);
@@ -107,6 +125,9 @@ internal static class TrainCommand
                 $"Test loss: {test.Loss:F4} - test accuracy: {test.Accuracy:F4} ({test.Accuracy * 100:F2}%) - {perEpoch:F2} s/epoch after the first, {Parallelism.MaxThreads} threads"));
             (ConfusionMatrix Matrix, Tensor Probabilities)? confusion = !q || reportDir is not null ? TrainingReport.Confusion(model, testSet) : null;
             if (!q) Terminal.Show(confusion!.Value.Matrix);
+            // A run that ended far above its starting loss, or at chance, has diverged: it is reported, and it replaces no good file.
+            string? diverged = Divergence.Check(history, test.Accuracy, Divergence.Chance(testSet.Labels), "test accuracy");
+            if (keeper?.Skipped is { } skipped) Cli.Note($"the checkpoint was not updated at {skipped} (a diverged run; --overwrite to replace it anyway).");
             if (reportDir is not null)
             {
                 var sgd = (SGD)model.Optimizer!;
@@ -125,12 +146,19 @@ internal static class TrainCommand
                 string html = TrainingReport.Write(reportDir, model, history, testSet, hp, test, confusion);
                 Console.WriteLine($"Report written to {html}");
             }
-            if (r.GetValue(save) is string savePath)
+            if (savePath is not null)
             {
-                model.Save(savePath);
-                Console.WriteLine($"Model saved to {savePath}");
+                if (diverged is not null && FilePaths.KindOf(savePath) == Dendrite.Serialization.FileKind.Regular && !r.GetValue(overwrite))
+                    Cli.Note($"{savePath} was kept: a diverged run does not replace a model (--overwrite to replace it anyway).");
+                else
+                {
+                    model.Save(savePath);
+                    Console.WriteLine($"Model saved to {savePath}");
+                }
             }
-            return 0;
+            if (diverged is null) return 0;
+            Cli.Error(string.Create(CultureInfo.InvariantCulture, $"training diverged: {diverged}. Check the learning rate (now {model.Optimizer!.LearningRate}), that the inputs are scaled to [0, 1], and that the run is long enough to learn."));
+            return Cli.Diverged;
         }));
         return cmd;
     }

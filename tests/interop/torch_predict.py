@@ -8,6 +8,8 @@ Activation, Conv2D (kernel (kh, kw, in, out), strides, padding "valid"/"same" wi
 MaxPooling2D / AveragePooling2D (pool_size, strides, padding; averages count only pixels inside the image),
 GlobalAveragePooling2D, BatchNormalization (gamma, beta, moving_mean, moving_variance, epsilon; last axis), Dropout
 (identity when predicting).
+__metadata__.checksum is "crc32c:" and the CRC-32C of the whole file with those 8 hex digits read as "0"s;
+it is verified here, from that description, before anything else.
 
 usage: torch_predict.py MODEL INPUT.f32 ROWS OUTPUT.f32   (raw float32, inputs shaped (ROWS, input_shape...))
 """
@@ -25,6 +27,25 @@ with open(model_path, "rb") as f:
 (n,) = struct.unpack("<Q", raw[:8])
 header = json.loads(raw[8:8 + n])
 data = raw[8 + n:]
+
+
+def crc32c(buf):
+    table = []
+    for i in range(256):
+        c = i
+        for _ in range(8):
+            c = (c >> 1) ^ 0x82F63B78 if c & 1 else c >> 1
+        table.append(c)
+    crc = 0xFFFFFFFF
+    for b in buf:
+        crc = table[(crc ^ b) & 0xFF] ^ (crc >> 8)
+    return crc ^ 0xFFFFFFFF
+
+
+stored = header["__metadata__"]["checksum"]
+at = raw.index(('"' + stored + '"').encode(), 8) + 1 + len("crc32c:")
+zeroed = raw[:at] + b"0" * 8 + raw[at + 8:]
+assert stored == "crc32c:%08x" % crc32c(zeroed), "checksum mismatch"
 config = json.loads(header["__metadata__"]["config"])
 
 
@@ -100,4 +121,4 @@ with torch.no_grad():
         else:
             raise SystemExit("unknown layer " + kind)
 x.numpy().astype("<f4").tofile(output_path)
-print(json.dumps({"rows": rows, "outputs": list(x.shape)}))
+print(json.dumps({"rows": rows, "outputs": list(x.shape), "checksum": "verified"}))

@@ -50,7 +50,7 @@ public static class LocalData
         var f = Mnist.FileNames;
         IdxArray ti = Read(f[0]), tl = Read(f[1]), vi = Read(f[2]), vl = Read(f[3]);
         classNames ??= File.Exists(Path.Combine(folder, "classes.txt"))
-            ? File.ReadAllLines(Path.Combine(folder, "classes.txt")).Where(l => l.Length > 0).ToArray()
+            ? InputFile.ReadAllText(Path.Combine(folder, "classes.txt"), "a list of class names", 1 << 20).Split('\n').Select(l => l.TrimEnd('\r')).Where(l => l.Length > 0).ToArray()
             : Enumerable.Range(0, Math.Max(tl.Data.DefaultIfEmpty().Max(), vl.Data.DefaultIfEmpty().Max()) + 1).Select(i => i.ToString(CultureInfo.InvariantCulture)).ToArray();
         return (Pair($"{name}-train", ti, tl, classNames), Pair($"{name}-test", vi, vl, classNames));
     }
@@ -64,67 +64,126 @@ public static class LocalData
         return new Dataset(name, images.Data, images.Dimensions[1..], labels.Data, classes);
     }
 
+    /// <summary>Largest CSV file read; its values must also fit in memory.</summary>
+    public const long MaxCsvBytes = 16L << 30;
+
+    /// <summary>Longest CSV line: a label and up to 2^20 pixel values of up to three digits.</summary>
+    public const int MaxCsvLine = 4 << 20;
+
     /// <summary>Reads "label,pixel,pixel,..." lines (0..255 each); a first line that is not numeric is a header.</summary>
     public static Dataset ReadCsv(string path, int? classes = null)
+    {
+        using var fs = InputFile.Open(path, "a CSV file", MaxCsvBytes);
+        // Each value takes at least two characters ("0,"): half the file bounds the pixels, held up to three times
+        // over while the list that gathers them doubles and is copied out.
+        Models.MemoryBudget.Require(fs.Length / 2 * 3, $"Reading {path}");
+        return ReadCsv(fs, path, classes);
+    }
+
+    /// <summary>As <see cref="ReadCsv(string, int?)"/>, from a stream; <paramref name="source"/> names it in messages.</summary>
+    public static Dataset ReadCsv(Stream stream, string source, int? classes = null)
     {
         var images = new List<byte>();
         var labels = new List<byte>();
         int width = -1, lineNo = 0;
-        foreach (var line in File.ReadLines(path))
+        using var reader = new StreamReader(stream, System.Text.Encoding.UTF8, detectEncodingFromByteOrderMarks: true, 1 << 16, leaveOpen: true);
+        var line = new char[1 << 12];
+        while (ReadLine(reader, ref line, out int length, source, lineNo + 1))
         {
             lineNo++;
-            if (line.Length == 0) continue;
-            var cells = line.Split(',');
-            if (lineNo == 1 && !int.TryParse(cells[0].Trim(), NumberStyles.Integer, CultureInfo.InvariantCulture, out _)) continue; // header
+            if (length == 0) continue;
+            var text = line.AsSpan(0, length);
+            int cells = text.Count(',') + 1;
+            if (lineNo == 1 && !int.TryParse(Field(text, 0, out _).Trim(), NumberStyles.Integer, CultureInfo.InvariantCulture, out _)) continue; // header
             if (width < 0)
             {
-                width = cells.Length - 1;
-                if (width < 1) throw new InvalidDataFormatException($"{path}:{lineNo}: a row needs a label and at least one pixel.");
+                width = cells - 1;
+                if (width < 1) throw new InvalidDataFormatException($"{source}:{lineNo}: a row needs a label and at least one pixel.");
             }
-            if (cells.Length - 1 != width) throw new InvalidDataFormatException($"{path}:{lineNo}: {cells.Length - 1} pixel values; the first row had {width}.");
-            for (int i = 0; i < cells.Length; i++)
+            if (cells - 1 != width) throw new InvalidDataFormatException($"{source}:{lineNo}: {cells - 1} pixel values; the first row had {width}.");
+            int at = 0;
+            for (int i = 0; i < cells; i++)
             {
-                if (!int.TryParse(cells[i].Trim(), NumberStyles.Integer, CultureInfo.InvariantCulture, out int v) || v < 0 || v > 255)
-                    throw new InvalidDataFormatException($"{path}:{lineNo}: field {i + 1} \"{cells[i]}\" is not {(i == 0 ? "a class label in 0..255" : "a pixel value in 0..255")}.");
+                var cell = Field(text, at, out at);
+                if (!int.TryParse(cell.Trim(), NumberStyles.Integer, CultureInfo.InvariantCulture, out int v) || v < 0 || v > 255)
+                    throw new InvalidDataFormatException($"{source}:{lineNo}: field {i + 1} \"{cell}\" is not {(i == 0 ? "a class label in 0..255" : "a pixel value in 0..255")}.");
                 if (i == 0) labels.Add((byte)v); else images.Add((byte)v);
             }
         }
-        if (labels.Count == 0) throw new InvalidDataFormatException($"{path}: no data rows.");
+        if (labels.Count == 0) throw new InvalidDataFormatException($"{source}: no data rows.");
         int side = (int)Math.Round(Math.Sqrt(width));
         int[] shape = side * side == width ? [side, side] : [width];
         int n = classes ?? labels.Max() + 1;
         var names = Enumerable.Range(0, n).Select(i => i.ToString(CultureInfo.InvariantCulture)).ToArray();
         for (int i = 0; i < labels.Count; i++)
-            if (labels[i] >= n) throw new InvalidDataFormatException($"{path}: label {labels[i]} of data row {i + 1} is outside the {n} classes of the training data.");
-        return new Dataset(Path.GetFileNameWithoutExtension(path), images.ToArray(), shape, labels.ToArray(), names);
+            if (labels[i] >= n) throw new InvalidDataFormatException($"{source}: label {labels[i]} of data row {i + 1} is outside the {n} classes of the training data.");
+        return new Dataset(Path.GetFileNameWithoutExtension(source), images.ToArray(), shape, labels.ToArray(), names);
+    }
+
+    /// <summary>The field of <paramref name="text"/> starting at <paramref name="start"/>, up to the next comma; <paramref name="next"/> is where the one after starts.</summary>
+    private static ReadOnlySpan<char> Field(ReadOnlySpan<char> text, int start, out int next)
+    {
+        int comma = text[start..].IndexOf(',');
+        if (comma < 0) { next = text.Length; return text[start..]; }
+        next = start + comma + 1;
+        return text.Slice(start, comma);
+    }
+
+    /// <summary>
+    /// The next line (ended by \n, \r\n or \r, as File.ReadLines splits) into <paramref name="line"/>, never longer than
+    /// <see cref="MaxCsvLine"/> characters: a file of one endless line is an error, not an endless string.
+    /// </summary>
+    private static bool ReadLine(StreamReader reader, ref char[] line, out int length, string source, int lineNo)
+    {
+        length = 0;
+        int c = reader.Read();
+        if (c < 0) return false;
+        while (c >= 0 && c != '\n' && c != '\r')
+        {
+            if (length == line.Length)
+            {
+                if (length >= MaxCsvLine) throw new InvalidDataFormatException($"{source}:{lineNo}: the line is longer than {MaxCsvLine:N0} characters.");
+                Array.Resize(ref line, Math.Min(MaxCsvLine, length * 2));
+            }
+            line[length++] = (char)c;
+            c = reader.Read();
+        }
+        if (c == '\r' && reader.Peek() == '\n') reader.Read();
+        return true;
     }
 
     /// <summary>One subfolder per class (sorted by name, as Keras); every PNG or PGM in it, grey, resized to <paramref name="shape"/>.</summary>
     public static Dataset ReadImageFolder(string root, int[] shape, string[]? classNames)
     {
-        if (shape is not [int h, int w] || h <= 0 || w <= 0 || h * w > 1 << 20) throw new ArgumentException("The image shape must be (rows, columns), both positive.");
+        if (shape is not [int h, int w] || h <= 0 || w <= 0 || (long)h * w > 1 << 20) throw new ArgumentException($"The image shape must be (rows, columns), both positive, at most {1 << 20:N0} pixels; received {Tensor.ShapeToString(shape)}.");
         var classes = classNames ?? Directory.GetDirectories(root).Select(Path.GetFileName).Order(StringComparer.Ordinal).ToArray()!;
         if (classes.Length == 0) throw new InvalidDataFormatException($"{root}: no class subfolders (expected {root}/<class>/<image>.png).");
-        var images = new List<byte>();
-        var labels = new List<byte>();
+        if (classes.Length > 256) throw new InvalidDataFormatException($"{root}: {classes.Length} class subfolders; at most 256 classes are supported.");
+        var files = new List<(string File, int Class)>();
         for (int c = 0; c < classes.Length; c++)
         {
             string dir = Path.Combine(root, classes[c]!);
             if (!Directory.Exists(dir)) continue;
-            foreach (var file in Directory.GetFiles(dir).Order(StringComparer.Ordinal))
-            {
-                if (Path.GetFileName(file).StartsWith('.')) continue;
-                Image img;
-                try { img = Image.Load(file); }
-                catch (InvalidDataFormatException e) { throw new InvalidDataFormatException($"{file}: cannot read this image ({e.Message})", e); }
-                var grey = img.ToGrey();
-                var resized = Digitizer.Resample(grey, img.Width, 0, 0, img.Width, img.Height, w, h);
-                foreach (var v in resized) images.Add((byte)Math.Clamp(MathF.Round(v), 0, 255));
-                labels.Add((byte)c);
-            }
+            foreach (var file in Directory.EnumerateFiles(dir).Order(StringComparer.Ordinal))
+                if (!Path.GetFileName(file).StartsWith('.')) files.Add((file, c));
+        }
+        // Every image becomes h×w bytes: known before the first is read.
+        if ((long)files.Count * h * w > Array.MaxLength) throw new InvalidDataFormatException($"{root}: {files.Count:N0} images of {h}×{w} are more bytes than one array holds.");
+        Models.MemoryBudget.Require((long)files.Count * h * w, $"{root}: {files.Count:N0} images of {h}×{w}");
+        var images = new byte[(long)files.Count * h * w];
+        var labels = new List<byte>();
+        foreach (var (file, c) in files)
+        {
+            float[] resized;
+            // Decoded row by row and area-averaged to h×w as the rows arrive: a large photo takes a few rows of memory.
+            try { resized = Image.ReadGreyResized(file, w, h); }
+            catch (InvalidDataFormatException e) { throw new InvalidDataFormatException($"{file}: cannot read this image ({e.Message})", e); }
+            var dst = images.AsSpan(labels.Count * h * w, h * w);
+            for (int i = 0; i < resized.Length; i++) dst[i] = (byte)Math.Clamp(MathF.Round(resized[i]), 0, 255);
+            labels.Add((byte)c);
         }
         if (labels.Count == 0) throw new InvalidDataFormatException($"{root}: the class folders hold no images.");
-        return new Dataset(Path.GetFileName(Path.TrimEndingDirectorySeparator(root)), images.ToArray(), shape, labels.ToArray(), classes!);
+        return new Dataset(Path.GetFileName(Path.TrimEndingDirectorySeparator(root)), images, shape, labels.ToArray(), classes!);
     }
 
     /// <summary>Splits off the last 10% of a fixed shuffle as test data.</summary>

@@ -10,11 +10,24 @@ public static class Digitizer
 {
     public const int Size = 28, Box = 20;
 
+    /// <summary>Pictures larger than this on a side are area-averaged down to it as they are decoded, before digitizing: the digit ends in a 20×20 box, and memory stays a few megabytes whatever the picture's size.</summary>
+    public const int MaxInputSide = 1024;
+
     public static float[] ToMnist(Image image, string source = "image")
     {
         ArgumentNullException.ThrowIfNull(image);
-        int w = image.Width, h = image.Height;
-        var g = image.ToGrey();
+        return Digitize(image.ToGrey(), image.Width, image.Height, source);
+    }
+
+    /// <summary>The same from grey levels 0..255 (<paramref name="width"/>×<paramref name="height"/>, row-major), as <see cref="Image.ReadGrey(string, int, out int, out int)"/> gives them.</summary>
+    public static float[] ToMnist(ReadOnlySpan<float> grey, int width, int height, string source = "image")
+    {
+        if (width <= 0 || height <= 0 || grey.Length != (long)width * height) throw new ArgumentException($"{width}×{height} grey levels need {(long)width * height} values; received {grey.Length}.", nameof(grey));
+        return Digitize(grey.ToArray(), width, height, source);
+    }
+
+    private static float[] Digitize(float[] g, int w, int h, string source)
+    {
         // Background: the mean of the border pixels. A light border means dark ink on paper: invert.
         double border = 0; int count = 0;
         for (int x = 0; x < w; x++) { border += g[x] + g[(h - 1) * w + x]; count += 2; }

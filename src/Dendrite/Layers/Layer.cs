@@ -66,6 +66,13 @@ public abstract class Layer
     /// <summary>The names and shapes of the weights the layer would create for <paramref name="inputShape"/> (already validated by <see cref="ComputeOutputShape"/>).</summary>
     public virtual IReadOnlyList<(string Name, int[] Shape)> WeightShapes(int[] inputShape) => [];
 
+    /// <summary>
+    /// Floats of scratch memory the layer needs per item of the batch beyond its output (a convolution's im2col
+    /// buffer, say), for items of <paramref name="inputShape"/>; 0 for most layers. The memory estimate counts it
+    /// before training starts.
+    /// </summary>
+    public virtual long WorkspacePerItem(int[] inputShape) => 0;
+
     /// <summary>Creates the weights for items of <paramref name="inputShape"/>.</summary>
     protected virtual void CreateWeights(int[] inputShape, Rng rng) { }
 

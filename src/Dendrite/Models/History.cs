@@ -39,11 +39,14 @@ public sealed class History
     /// <summary>Mini-batches per epoch.</summary>
     public int StepsPerEpoch { get; internal set; }
 
-    internal void Reserve(int iterations, int epochs)
+    /// <summary>
+    /// Makes room for one more epoch of <paramref name="steps"/> batches, so that the steps inside it allocate nothing.
+    /// Capacity at least doubles when it grows: a run of a million epochs takes memory as it goes, not up front.
+    /// </summary>
+    internal void GrowForEpoch(int steps)
     {
-        BatchLoss.Capacity = Math.Max(BatchLoss.Capacity, BatchLoss.Count + iterations);
-        BatchAccuracy.Capacity = Math.Max(BatchAccuracy.Capacity, BatchAccuracy.Count + iterations);
-        foreach (var l in _epochs.Values) l.Capacity = Math.Max(l.Capacity, l.Count + epochs);
+        BatchLoss.EnsureCapacity(BatchLoss.Count + steps);
+        BatchAccuracy.EnsureCapacity(BatchAccuracy.Count + steps);
     }
 
     /// <summary>The per-epoch figures as CSV (epoch, loss, accuracy, val_loss, val_accuracy, seconds), as Keras's CSVLogger writes.</summary>

@@ -86,6 +86,8 @@ public sealed class Sequential : System.Collections.IEnumerable
     {
         ArgumentNullException.ThrowIfNull(layer);
         if (IsBuilt) throw new InvalidOperationException("Cannot add a layer to a model that is already built.");
+        if (_layers.Any(l => l.Name == layer.Name))
+            throw new ArgumentException($"All layers added to a Sequential model should have unique names. Name \"{layer.Name}\" is already the name of a layer in this model.", nameof(layer));
         _layers.Add(layer);
     }
 
@@ -100,6 +102,7 @@ public sealed class Sequential : System.Collections.IEnumerable
             if (!InputShape.SequenceEqual(inputShape)) throw new ArgumentException($"The model was built for inputs of shape {Tensor.ShapeToString(InputShape)}; received {Tensor.ShapeToString(inputShape)}.");
             return;
         }
+        MemoryBudget.Require(EstimateMemory(1, training: false, inputShape).Weights, "Building this model", "its weights");
         var rng = Seed is ulong s ? new Rng(s) : Rng.FromClock();
         var shape = inputShape;
         foreach (var l in _layers)
@@ -148,6 +151,29 @@ public sealed class Sequential : System.Collections.IEnumerable
         }
     }
 
+    /// <summary>
+    /// The memory the model needs, worked out from its layers' shapes before anything is allocated (see
+    /// <see cref="MemoryEstimate"/>): for training in batches of <paramref name="batchSize"/> with the compiled
+    /// optimizer, or for inference. <paramref name="inputShape"/> is needed only while the model is not built.
+    /// </summary>
+    public MemoryEstimate EstimateMemory(int batchSize, bool training = true, int[]? inputShape = null)
+    {
+        var shape = inputShape ?? (_layers.Count > 0 ? _layers[0].InputShape : null)
+            ?? throw new InvalidOperationException("The model's input shape is unknown: give the first layer an inputShape, or pass inputShape.");
+        return MemoryEstimate.For(_layers, shape, batchSize, training, Optimizer);
+    }
+
+    /// <summary>
+    /// Throws <see cref="NotEnoughMemoryException"/>, with the estimate and what is available, when training in batches
+    /// of <paramref name="batchSize"/> would not fit in memory: what is not allocated yet must fit (the weights too,
+    /// while the model is not built). Fit checks this before its first step; a caller may check before building.
+    /// </summary>
+    public void CheckMemory(int batchSize, int[]? inputShape = null)
+    {
+        var need = EstimateMemory(batchSize, training: true, IsBuilt ? null : inputShape);
+        MemoryBudget.Require(IsBuilt ? need.Total - need.Weights : need.Total, $"Training this model in batches of {batchSize:N0}", need.ToString());
+    }
+
     private Exception NotBuilt() => new InvalidOperationException("The model is not built yet: its input shape is unknown.");
 
     /// <summary>Trains on tensors: x of shape (N, InputShape...), y one-hot (N, classes) or class indices (N,) for sparse losses.</summary>
@@ -164,6 +190,7 @@ public sealed class Sequential : System.Collections.IEnumerable
         TrainingState? resumeFrom = null)
     {
         ArgumentNullException.ThrowIfNull(train);
+        RequireCompiled();
         ClassNames ??= train.ClassNames;
         return FitCore(new ImageSource(train), Labels(train), batchSize, epochs, verbose, validationSplit,
             validationData is null ? null : (new ImageSource(validationData), Labels(validationData)), shuffle, seed, callbacks, resumeFrom);
@@ -182,7 +209,13 @@ public sealed class Sequential : System.Collections.IEnumerable
     /// <summary>Loads a checkpoint written by <see cref="SaveCheckpoint"/>: the model with its optimizer's state, and where training stood.</summary>
     public static Sequential LoadCheckpoint(string path, out TrainingState state)
     {
-        var model = Serialization.ModelFile.Load(path, out var training);
+        return LoadCheckpoint(path, out state, out _);
+    }
+
+    /// <summary>As <see cref="LoadCheckpoint(string, out TrainingState)"/>; <paramref name="note"/> is a line for the user about the file (no checksum), or null.</summary>
+    public static Sequential LoadCheckpoint(string path, out TrainingState state, out string? note)
+    {
+        var model = Serialization.ModelFile.Load(path, out var training, out note);
         if (training is null) throw new InvalidDataFormatException($"{path}: a saved model, not a checkpoint (it has no training state).");
         state = Models.TrainingState.FromJson(training, path);
         model.TrainingState = state;
@@ -208,36 +241,41 @@ public sealed class Sequential : System.Collections.IEnumerable
         {
             // A resumed run takes its settings from the checkpoint: anything else would not repeat the original run.
             batchSize = resume.BatchSize; epochs = resume.Epochs; shuffle = resume.Shuffle; validationSplit = resume.ValidationSplit; seed = resume.Seed;
+            if (validationSplit > 0 && validation is not null)
+                throw new ArgumentException($"{resume.Source}: this run validates on the last {validationSplit * 100:0.##}% of its training data (validation_split); resume it without validationData.");
         }
         if (batchSize <= 0) throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, $"Invalid value received for argument `batch_size`. Expected a positive integer. Received: batch_size={batchSize}.");
         if (epochs < 0) throw new ArgumentOutOfRangeException(nameof(epochs), epochs, $"Invalid value received for argument `epochs`. Expected a non-negative integer. Received: epochs={epochs}.");
         if (!(validationSplit >= 0 && validationSplit < 1)) throw new ArgumentOutOfRangeException(nameof(validationSplit), validationSplit, $"Invalid value received for argument `validation_split`. Expected a number in [0, 1). Received: validation_split={validationSplit}.");
         if (validationSplit > 0 && validation is not null) throw new ArgumentException("Give validationData or validationSplit, not both.");
         if (x.Count != y.Count) throw new ArgumentException($"x has {x.Count} samples but y has {y.Count}: they must match.");
-        if (!IsBuilt) Build(x.ItemShape);
-        CheckInput(x, "x");
-        EnsureGraph();
-        CheckTargets(y, "y");
-
         int n = x.Count;
         int nVal = (int)(n * validationSplit);            // Keras: the last fraction, taken before shuffling
         int nTrain = n - nVal;
         if (nTrain == 0) throw new ArgumentException("No training samples left after the validation split.");
+        // A batch larger than the data is the whole data as one batch (as Keras); TrainingInfo.BatchSize tells callers.
+        batchSize = Math.Min(batchSize, nTrain);
+        if (!IsBuilt || _lossNode is null) CheckMemory(batchSize, x.ItemShape);
+        if (!IsBuilt) Build(x.ItemShape);
+        CheckInput(x, "x");
+        EnsureGraph();
+        CheckTargets(y, "y");
+        if (resume is not null) resume.CheckAgainst(nTrain);
         var trainIdx = Enumerable.Range(0, nTrain).ToArray();
         (DataSource X, DataSource Y, int[] Idx)? val = nVal > 0 ? (x, y, Enumerable.Range(nTrain, nVal).ToArray())
             : validation is var (vx, vy) ? (vx, vy, Enumerable.Range(0, vx.Count).ToArray()) : null;
         if (val is var (cvx, cvy, _)) { CheckInput(cvx, "validation x"); CheckTargets(cvy, "validation y"); if (cvx.Count != cvy.Count) throw new ArgumentException($"Validation x has {cvx.Count} samples but y has {cvy.Count}."); }
 
-        int steps = (nTrain + batchSize - 1) / batchSize;
+        int steps = (int)(((long)nTrain + batchSize - 1) / batchSize);
         if (resume is not null && resume.History.StepsPerEpoch != 0 && resume.History.StepsPerEpoch != steps)
-            throw new ArgumentException($"The checkpoint was taken with {resume.History.StepsPerEpoch} steps per epoch; this data gives {steps}. Resume on the same data.");
+            throw new ArgumentException($"{resume.Source}: the checkpoint was taken with {resume.History.StepsPerEpoch} steps per epoch; this data gives {steps}. Resume on the same data.");
         ulong runSeed = seed ?? (Seed is ulong ms ? ms ^ 0x5DEECE66DUL : Rng.FromClock().NextUInt64());
         var rng = new Rng(runSeed);
         var state = resume ?? new TrainingState { Seed = runSeed, BatchSize = batchSize, Epochs = epochs, Shuffle = shuffle, ValidationSplit = validationSplit };
+        state.TrainSamples = nTrain;
         TrainingState = state;
         var history = state.History;
         history.StepsPerEpoch = steps;
-        history.Reserve(steps * (epochs - state.EpochsDone), epochs - state.EpochsDone);
         if (shuffle) for (int e = 0; e < state.EpochsDone; e++) rng.Shuffle(trainIdx);   // replay the shuffles of the epochs already done
 
         var all = new List<Callback>();
@@ -250,11 +288,13 @@ public sealed class Sequential : System.Collections.IEnumerable
         for (int epoch = state.EpochsDone + 1; epoch <= epochs && !StopTraining; epoch++)
         {
             foreach (var c in all) c.OnEpochBegin(epoch);
+            history.GrowForEpoch(steps);                    // the history grows as the run goes, an epoch at a time
             if (shuffle) rng.Shuffle(trainIdx);
             clock.Restart();
             for (int step = state.StepsDone; step < steps && !StopTraining; step++)
             {
-                var idx = trainIdx.AsSpan(step * batchSize, Math.Min(batchSize, nTrain - step * batchSize));
+                int start = step * batchSize;               // < nTrain: no overflow
+                var idx = trainIdx.AsSpan(start, Math.Min(batchSize, nTrain - start));
                 Feed(x, y, idx);
                 _training.On = true;
                 _training.Step = (long)(epoch - 1) * steps + step;
@@ -319,7 +359,8 @@ public sealed class Sequential : System.Collections.IEnumerable
     {
         x.Gather(idx, InputBatch(idx.Length));
         if (y is null) return;
-        if (_yShape.Length != y.ItemShape.Length + 1) _yShape = [0, .. y.ItemShape];
+        // Keyed on the whole item shape, not its rank: targets of 9 classes after 10 must not reuse the 10-wide shape.
+        if (_yShape.Length == 0 || !_yShape.AsSpan(1).SequenceEqual(y.ItemShape)) _yShape = [0, .. y.ItemShape];
         _yShape[0] = idx.Length;
         _yBatch.Resize(_yShape);
         y.Gather(idx, _yBatch.Span);
@@ -367,7 +408,9 @@ public sealed class Sequential : System.Collections.IEnumerable
         EnsureGraph();
         var xs = new ImageSource(data);
         CheckInput(xs, data.Name);
-        return EvaluateCore(xs, Labels(data), Enumerable.Range(0, data.Count).ToArray(), batchSize);
+        var ys = Labels(data);
+        CheckTargets(ys, $"{data.Name} labels");
+        return EvaluateCore(xs, ys, Enumerable.Range(0, data.Count).ToArray(), batchSize);
     }
 
     private Evaluation EvaluateCore(DataSource x, DataSource y, int[] indices, int batchSize)

@@ -21,6 +21,10 @@ public sealed class TrainingState
     public int EpochsDone { get; internal set; }
     /// <summary>Steps finished in the epoch under way.</summary>
     public int StepsDone { get; internal set; }
+    /// <summary>Training samples per epoch (after any validation split); 0 when unknown (checkpoints of older versions).</summary>
+    public int TrainSamples { get; internal set; }
+    /// <summary>The checkpoint file this state was read from, for messages; "the checkpoint" otherwise.</summary>
+    internal string Source { get; set; } = "the checkpoint";
     /// <summary>A free label for what was trained on (the CLI stores the dataset's name).</summary>
     public string? DataName { get; set; }
     public History History { get; internal set; } = new();
@@ -42,6 +46,7 @@ public sealed class TrainingState
             w.WriteNumber("validation_split", ValidationSplit);
             w.WriteNumber("epochs_done", EpochsDone);
             w.WriteNumber("steps_done", StepsDone);
+            w.WriteNumber("train_samples", TrainSamples);
             if (DataName is not null) w.WriteString("data", DataName);
             w.WriteNumber("loss_sum", LossSum);
             w.WriteNumber("correct_sum", CorrectSum);
@@ -82,14 +87,14 @@ public sealed class TrainingState
                 ValidationSplit = r.GetProperty("validation_split").GetSingle(),
                 EpochsDone = r.GetProperty("epochs_done").GetInt32(),
                 StepsDone = r.GetProperty("steps_done").GetInt32(),
+                TrainSamples = r.TryGetProperty("train_samples", out var ts) ? ts.GetInt32() : 0,
                 DataName = r.TryGetProperty("data", out var d) ? d.GetString() : null,
                 LossSum = r.GetProperty("loss_sum").GetDouble(),
                 CorrectSum = r.GetProperty("correct_sum").GetDouble(),
                 Seen = r.GetProperty("seen").GetInt64(),
                 Counted = r.GetProperty("counted").GetInt64(),
             };
-            if (s.BatchSize <= 0 || s.Epochs < 0 || s.EpochsDone < 0 || s.StepsDone < 0 || s.EpochsDone > s.Epochs || s.ValidationSplit is < 0 or >= 1)
-                throw new InvalidDataFormatException($"{source}: the training state is inconsistent.");
+            s.Source = source;
             s.History.StepsPerEpoch = r.GetProperty("steps_per_epoch").GetInt32();
             ReadSeries(r, "loss", s.History.Loss);
             ReadSeries(r, "accuracy", s.History.Accuracy);
@@ -98,12 +103,46 @@ public sealed class TrainingState
             ReadSeries(r, "epoch_seconds", s.History.EpochSeconds);
             ReadSeries(r, "batch_loss", s.History.BatchLoss);
             ReadSeries(r, "batch_accuracy", s.History.BatchAccuracy);
+            if (s.Inconsistency() is { } why) throw new InvalidDataFormatException($"{source}: the checkpoint's counters disagree: {why}.");
             return s;
         }
         catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException or OverflowException)
         {
             throw new InvalidDataFormatException($"{source}: the training state is malformed ({e.Message}).");
         }
+    }
+
+    /// <summary>What in the counters contradicts the rest, or null: each counter is checked against the others and against the history.</summary>
+    private string? Inconsistency()
+    {
+        int steps = History.StepsPerEpoch;
+        var h = History;
+        if (BatchSize <= 0) return $"batch_size is {BatchSize}";
+        if (Epochs < 0 || EpochsDone < 0 || EpochsDone > Epochs) return $"epochs_done {EpochsDone} of epochs {Epochs}";
+        if (ValidationSplit is < 0 or >= 1 || float.IsNaN(ValidationSplit)) return $"validation_split {ValidationSplit}";
+        if (steps < 0 || StepsDone < 0) return $"steps_done {StepsDone}, steps_per_epoch {steps}";
+        if (steps > 0 && StepsDone >= steps) return $"steps_done {StepsDone}, but an epoch has {steps} steps (a finished epoch counts as epochs_done)";
+        if (IsComplete && StepsDone != 0) return $"all {Epochs} epochs are done, yet steps_done is {StepsDone}";
+        if (TrainSamples < 0 || (TrainSamples > 0 && BatchSize > TrainSamples)) return $"batch_size {BatchSize} for {TrainSamples} training samples";
+        if (TrainSamples > 0 && steps != (TrainSamples + (long)BatchSize - 1) / BatchSize)
+            return $"steps_per_epoch {steps}, but {TrainSamples} samples in batches of {BatchSize} make {(TrainSamples + (long)BatchSize - 1) / BatchSize}";
+        if (Seen != (long)StepsDone * BatchSize) return $"seen {Seen}, but {StepsDone} steps of batch size {BatchSize} see {(long)StepsDone * BatchSize}";
+        if (Counted != Seen || CorrectSum < 0 || CorrectSum > Counted || !double.IsFinite(LossSum)) return $"the running sums (seen {Seen}, counted {Counted}, correct {CorrectSum}, loss {LossSum})";
+        if (h.Loss.Count != EpochsDone || h.Accuracy.Count != EpochsDone || h.EpochSeconds.Count != EpochsDone)
+            return $"epochs_done {EpochsDone}, but the history holds {h.Loss.Count} epochs";
+        if ((h.ValLoss.Count != 0 && h.ValLoss.Count != EpochsDone) || h.ValAccuracy.Count != h.ValLoss.Count)
+            return $"epochs_done {EpochsDone}, but the history holds {h.ValLoss.Count} validation figures";
+        long batches = (long)EpochsDone * steps + StepsDone;
+        if (steps > 0 && (h.BatchLoss.Count != batches || h.BatchAccuracy.Count != batches))
+            return $"{EpochsDone} epochs of {steps} steps and {StepsDone} steps make {batches} batches, but the history holds {h.BatchLoss.Count}";
+        return null;
+    }
+
+    /// <summary>Throws, naming the checkpoint, when the data a run resumes on is not the data it was taken on.</summary>
+    internal void CheckAgainst(int trainSamples)
+    {
+        if (TrainSamples > 0 && TrainSamples != trainSamples)
+            throw new ArgumentException($"{Source}: the checkpoint was taken training on {TrainSamples:N0} samples per epoch; this data gives {trainSamples:N0}. Resume on the same data and validation split.");
     }
 
     private static void ReadSeries(JsonElement r, string name, List<double> into)

@@ -98,6 +98,13 @@ public abstract class Optimizer
         Iterations++;
     }
 
+    /// <summary>
+    /// The names of the state the optimizer keeps per trainable weight, each a tensor of the weight's shape (SGD with
+    /// momentum: "velocity"; Adam would keep "m" and "v"). Checkpoints store them as "optimizer/&lt;weight&gt;/&lt;slot&gt;"
+    /// and loading matches each to exactly one weight; the memory estimate counts one weight's size per slot.
+    /// </summary>
+    public virtual IReadOnlyList<string> SlotNames => [];
+
     /// <summary>The optimizer's per-variable state (for checkpoints): variable, slot name, values.</summary>
     internal virtual IEnumerable<(Variable Variable, string Slot, Tensor Values)> Slots() => [];
 
@@ -139,6 +146,8 @@ public sealed class SGD : Optimizer
 
     /// <summary>Fold the update into the gradient GEMM when there is no momentum (on by default; the result is the same update).</summary>
     public bool FuseUpdates { get; set; } = true;
+
+    public override IReadOnlyList<string> SlotNames => Momentum == 0 ? [] : ["velocity"];
 
     internal override IEnumerable<(Variable Variable, string Slot, Tensor Values)> Slots() =>
         _velocity.Select(kv => (kv.Key, "velocity", new Tensor(kv.Value, kv.Key.Value.Shape)));

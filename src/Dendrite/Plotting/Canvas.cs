@@ -79,7 +79,7 @@ public sealed class SvgCanvas : Canvas
     {
         string a = anchor switch { Anchor.Middle => "middle", Anchor.End => "end", _ => "start" };
         string rotate = vertical ? $" transform=\"rotate(-90 {F(x)} {F(y)})\"" : "";
-        _sb.Append($"<text x=\"{F(x)}\" y=\"{F(y)}\" fill=\"{color.Hex}\" text-anchor=\"{a}\"{rotate}>{System.Security.SecurityElement.Escape(text)}</text>\n");
+        _sb.Append($"<text x=\"{F(x)}\" y=\"{F(y)}\" fill=\"{color.Hex}\" text-anchor=\"{a}\"{rotate}>{System.Security.SecurityElement.Escape(Printable.Escape(text))}</text>\n");
     }
 
     public override void Picture(double x, double y, double w, double h, Image image) =>
@@ -138,6 +138,7 @@ public sealed class RasterCanvas : Canvas
 
     public override void Text(double x, double y, string text, Color color, Anchor anchor = Anchor.Start, bool vertical = false)
     {
+        text = Printable.Escape(text);
         double w = Glyphs.Measure(text);
         double start = anchor switch { Anchor.Middle => -w / 2, Anchor.End => -w, _ => 0 };
         // Snap the text's origin to whole pixels: glyph masks are pixel-aligned, and a half-pixel start smears them.

@@ -162,6 +162,16 @@ public static class TrainingReport
                 new ImageGrid($"What {conv.Name} makes of one test digit: its {Math.Min(filters, channels)} feature maps ({oh}x{ow}, after its activation)", mapTiles, columns: 8, scale: 2));
     }
 
+    /// <summary>The names of the training-curve charts <see cref="Curves"/> can give (each saved as .svg and .png).</summary>
+    public static IReadOnlyList<string> CurveNames { get; } = ["loss_per_epoch", "accuracy_per_epoch", "loss_per_iteration", "accuracy_per_iteration"];
+
+    /// <summary>Every file <see cref="Write"/> may create in its folder (each chart as .svg and .png), so a command can check them all before it trains.</summary>
+    public static IReadOnlyList<string> FileNames { get; } =
+    [
+        "report.html", "history.csv", "iterations.csv",
+        .. CurveNames.Concat(["confusion", "misclassified", "weights", "conv_filters", "conv_feature_maps"]).SelectMany(c => new[] { c + ".svg", c + ".png" }),
+    ];
+
     /// <summary>Writes every chart, the CSV histories and report.html into <paramref name="dir"/>; returns report.html's path.</summary>
     /// <remarks>Pass <paramref name="confusion"/> when it was computed already (it costs a prediction over the test set).</remarks>
     public static string Write(string dir, Sequential model, History history, Dataset test, IReadOnlyDictionary<string, string> hyperparameters, Evaluation testResult,
@@ -184,7 +194,7 @@ public static class TrainingReport
         }
 
         var html = new StringBuilder();
-        string E(string s) => WebUtility.HtmlEncode(s);
+        string E(string s) => WebUtility.HtmlEncode(Printable.EscapeLines(s));
         html.Append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Dendrite training report</title>\n<style>")
             .Append("body{font-family:'DejaVu Sans',Verdana,sans-serif;max-width:1000px;margin:24px auto;color:#222;padding:0 16px}")
             .Append("table{border-collapse:collapse;margin:8px 0 16px}td,th{border:1px solid #ccc;padding:4px 10px;text-align:right}th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}")

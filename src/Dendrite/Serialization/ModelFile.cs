@@ -16,11 +16,23 @@ namespace Dendrite.Serialization;
 /// "dendrite.model", "format_version" = "1", and "config": a JSON document giving the input shape, the class
 /// names, each layer's class and settings, and the compile settings. A checkpoint adds "training": where a
 /// run stood. Everything is data: loading builds layers from a fixed list of classes, never by type name.
+/// <para>
+/// Integrity: every file carries a CRC-32C of all its bytes in __metadata__ "checksum" (see <see cref="SafeTensors"/>),
+/// verified on load, so a flipped bit anywhere is an error naming the file. Files written before the checksum load
+/// with a note. On load every tensor must be claimed by exactly one weight (or optimizer slot) and every weight must
+/// find its tensor, and every value must be finite.
+/// </para>
 /// </summary>
 public static class ModelFile
 {
     public const string Format = "dendrite.model";
     public const int Version = 1;
+
+    /// <summary>Largest model file read (above it the file is taken as something else); it must also fit in memory.</summary>
+    public const long MaxBytes = 16L << 30;
+
+    /// <summary>The metadata keys of a file written before checksums: a file without a checksum may hold no others.</summary>
+    private static readonly string[] LegacyKeys = ["format", "format_version", "config", "training"];
 
     /// <summary>Writes the model (and, for a checkpoint, the optimizer's state and <paramref name="training"/>) atomically.</summary>
     public static void Save(Sequential model, string path, string? training = null)
@@ -32,6 +44,13 @@ public static class ModelFile
             foreach (var w in layer.Weights) tensors.Add((w.Name, w.Value));
         if (training is not null && model.Optimizer is { } opt)
             foreach (var (v, slot, t) in opt.Slots()) tensors.Add(($"optimizer/{v.Name}/{slot}", t));
+        // Never write a file that loading would refuse.
+        var seen = new HashSet<string>();
+        foreach (var (name, t) in tensors)
+        {
+            if (!seen.Add(name)) throw new InvalidOperationException($"Two weights are named `{name}`: give the layers distinct names before saving.");
+            if (FirstNonFinite(t.Span) is int i) throw new InvalidOperationException($"Weight `{name}` holds {t.Span[i]} at index {i}: a model with non-finite weights is not saved.");
+        }
         var meta = new Dictionary<string, string>
         {
             ["format"] = Format,
@@ -39,23 +58,39 @@ public static class ModelFile
             ["config"] = ConfigJson(model),
         };
         if (training is not null) meta["training"] = training;
-        AtomicFile.Write(path, s => SafeTensors.Write(s, tensors, meta));
+        AtomicFile.Write(path, s => SafeTensors.Write(s, tensors, meta, checksum: true));
     }
 
     /// <summary>Reads a model file; a checkpoint also restores the optimizer's state. Errors are <see cref="InvalidDataFormatException"/>s naming the problem.</summary>
     public static Sequential Load(string path) => Load(path, out _);
 
-    public static Sequential Load(string path, out string? training)
+    public static Sequential Load(string path, out string? training) => Load(path, out training, out _);
+
+    /// <summary>Reads a model file; <paramref name="note"/> is a line for the user about it (a file without a checksum), or null.</summary>
+    public static Sequential Load(string path, out string? training, out string? note)
     {
         ArgumentNullException.ThrowIfNull(path);
-        if (!File.Exists(path)) throw new FileNotFoundException($"Model file not found: {path}", path);
-        using var fs = File.OpenRead(path);
-        return Load(fs, path, out training);
+        using var fs = InputFile.Open(path, "a model file", MaxBytes);
+        Models.MemoryBudget.Require(2 * fs.Length, $"Loading {path}");   // its tensors, then the weights built from them
+        return Load(fs, path, out training, out note);
     }
 
-    public static Sequential Load(Stream stream, string source, out string? training)
+    public static Sequential Load(Stream stream, string source, out string? training) => Load(stream, source, out training, out _);
+
+    public static Sequential Load(Stream stream, string source, out string? training, out string? note)
     {
-        var (tensors, meta) = SafeTensors.Read(stream, source);
+        var (tensors, meta) = SafeTensors.Read(stream, source, out bool checksummed);
+        note = null;
+        if (!checksummed)
+        {
+            // A file from before checksums holds only the keys those versions wrote; any other key means a damaged checksum entry.
+            if (meta.Keys.FirstOrDefault(k => !LegacyKeys.Contains(k)) is { } unknown)
+                throw new InvalidDataFormatException($"{source}: the file has no checksum but holds metadata `{unknown}`: the file is corrupt.");
+            note = $"{source} carries no checksum (it was saved by an older Dendrite), so damage to it cannot be detected; save it again to add one.";
+        }
+        foreach (var (name, t) in tensors)
+            if (FirstNonFinite(t.Span) is int i)
+                throw new InvalidDataFormatException($"{source}: tensor `{name}` holds {t.Span[i]} at index {i}; a model's values must be finite.");
         if (!meta.TryGetValue("format", out var format) || format != Format)
             throw new InvalidDataFormatException($"{source}: not a Dendrite model (a safetensors file without format \"{Format}\" in its metadata).");
         if (!meta.TryGetValue("format_version", out var ver) || !int.TryParse(ver, NumberStyles.None, CultureInfo.InvariantCulture, out int version))
@@ -73,40 +108,72 @@ public static class ModelFile
         }
         var extra = tensors.Keys.Where(k => !k.StartsWith("optimizer/", StringComparison.Ordinal) && !expected.ContainsKey(k)).ToList();
         if (extra.Count > 0) throw new InvalidDataFormatException($"{source}: tensor `{extra[0]}` does not belong to any layer of the config.");
+        var extraSlots = tensors.Keys.Where(k => k.StartsWith("optimizer/", StringComparison.Ordinal)).Order(StringComparer.Ordinal).ToList();
+        // Optimizer slots: each tensor under optimizer/ names one trainable weight and one of the optimizer's slots.
+        var slots = new List<(string Weight, string Slot, Tensor Values)>();
+        foreach (var name in extraSlots)
+        {
+            int cut = name.LastIndexOf('/');
+            string weight = name["optimizer/".Length..Math.Max("optimizer/".Length, cut)], slot = name[(cut + 1)..];
+            if (model.Optimizer is not { } o) throw new InvalidDataFormatException($"{source}: optimizer state `{name}` is in the file, but the model has no optimizer (no compile section).");
+            if (!o.SlotNames.Contains(slot)) throw new InvalidDataFormatException($"{source}: optimizer state `{name}`: {o.Name} keeps no slot named `{slot}` (it keeps {(o.SlotNames.Count == 0 ? "none" : string.Join(", ", o.SlotNames))}).");
+            if (!expected.TryGetValue(weight, out var shape)) throw new InvalidDataFormatException($"{source}: optimizer state `{name}` belongs to no weight of the model.");
+            if (!tensors[name].ShapeSpan.SequenceEqual(shape)) throw new InvalidDataFormatException($"{source}: optimizer state `{name}` has shape {Tensor.ShapeToString(tensors[name].ShapeSpan)} but weight `{weight}` has {Tensor.ShapeToString(shape)}.");
+            slots.Add((weight, slot, tensors[name]));
+        }
         model.Build(model.Layers[0].InputShape!);
         foreach (var layer in model.Layers)
             foreach (var w in layer.Weights) tensors[w.Name].Span.CopyTo(w.Value.Span);
-        if (model.Optimizer is { } opt)
+        if (model.Optimizer is { } opt && slots.Count > 0)
         {
             var byName = model.Weights.ToDictionary(w => w.Name);
-            foreach (var (name, t) in tensors)
+            // A slot is kept for every trainable weight once the optimizer has stepped: all of them, or none (a checkpoint taken before the first step).
+            foreach (var w in model.Weights.Where(w => w.Trainable))
+                foreach (var slot in opt.SlotNames)
+                    if (!tensors.ContainsKey($"optimizer/{w.Name}/{slot}"))
+                        throw new InvalidDataFormatException($"{source}: optimizer state `optimizer/{w.Name}/{slot}` is missing (the file holds the {opt.Name} state of other weights).");
+            foreach (var (weight, slot, values) in slots)
             {
-                if (!name.StartsWith("optimizer/", StringComparison.Ordinal)) continue;
-                int cut = name.LastIndexOf('/');
-                string varName = name["optimizer/".Length..cut], slot = name[(cut + 1)..];
-                if (!byName.TryGetValue(varName, out var v) || v.Value.Length != t.Length)
-                    throw new InvalidDataFormatException($"{source}: optimizer state `{name}` does not match any weight.");
-                opt.SetSlot(v, slot, t);
+                if (!byName[weight].Trainable) throw new InvalidDataFormatException($"{source}: optimizer state `optimizer/{weight}/{slot}` belongs to a weight that is not trained.");
+                opt.SetSlot(byName[weight], slot, values);
             }
         }
         return model;
     }
 
+    /// <summary>Every weight the config's layers create, by name, with its shape; two weights of one name are an error.</summary>
     private static Dictionary<string, int[]> ExpectedWeights(Sequential model, string source)
     {
         var result = new Dictionary<string, int[]>();
+        var layerNames = new HashSet<string>();
         int[] shape = model.Layers[0].InputShape!;
         foreach (var layer in model.Layers)
         {
+            if (!layerNames.Add(layer.Name)) throw new InvalidDataFormatException($"{source}: two layers are named `{layer.Name}`; layer names must be unique.");
             try
             {
                 var next = layer.ComputeOutputShape(shape);
-                foreach (var (name, weightShape) in layer.WeightShapes(shape)) result[name] = weightShape;
+                foreach (var (name, weightShape) in layer.WeightShapes(shape))
+                    if (!result.TryAdd(name, weightShape)) throw new InvalidDataFormatException($"{source}: two weights are named `{name}`.");
                 shape = next;
             }
             catch (ArgumentException e) { throw new InvalidDataFormatException($"{source}: {e.Message}", e); }
         }
         return result;
+    }
+
+    /// <summary>The index of the first NaN or infinity in <paramref name="values"/>, or null.</summary>
+    internal static int? FirstNonFinite(ReadOnlySpan<float> values)
+    {
+        // x - x is 0 for every finite x and NaN for NaN and ±infinity; one vector pass finds whether any is there.
+        var v = System.Runtime.InteropServices.MemoryMarshal.Cast<float, System.Numerics.Vector<float>>(values);
+        var acc = System.Numerics.Vector<float>.Zero;
+        foreach (var x in v) acc += x - x;
+        bool clean = System.Numerics.Vector.EqualsAll(acc, System.Numerics.Vector<float>.Zero);
+        for (int i = v.Length * System.Numerics.Vector<float>.Count; i < values.Length && clean; i++) clean = float.IsFinite(values[i]);
+        if (clean) return null;
+        for (int i = 0; i < values.Length; i++) if (!float.IsFinite(values[i])) return i;
+        return null;
     }
 
     internal static string ConfigJson(Sequential model)
@@ -190,6 +257,7 @@ public static class ModelFile
                 var l = new Reader(layers[i], source, $"layers[{i}]");
                 var c = l.Object("config");
                 string? name = c.Has("name") ? c.String("name") : null;
+                if (name is not null && model.Layers.Any(x => x.Name == name)) throw c.Error("name", $"two layers are named `{name}`; layer names must be unique");
                 int[]? shape = i == 0 ? inputShape : null;
                 Layer layer;
                 try
@@ -213,7 +281,8 @@ public static class ModelFile
                     };
                 }
                 catch (ArgumentException e) { throw l.Error("config", e.Message); }
-                model.Add(layer);
+                try { model.Add(layer); }
+                catch (ArgumentException e) { throw l.Error("config", e.Message); }
             }
             if (root.Has("compile"))
             {
