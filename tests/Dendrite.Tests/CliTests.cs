@@ -85,7 +85,7 @@ public class CliTests
         Assert.Equal(0, Dendrite(dir.Path, "evaluate", "--model", "c.dendrite", "--dataset", data).Exit);
         Assert.Equal(0, Dendrite(dir.Path, "export", "--onnx", "c.dendrite", "c.onnx").Exit);
 
-        var custom = Dendrite(dir.Path, "train", "--layers", "conv(8, 3, same, strides=2) batchnorm maxpool(2) gap dense(16, tanh)", "--epochs", "2", "--lr", "0.05", "--dataset", data, "--quiet");
+        var custom = Dendrite(dir.Path, "train", "--layers", "conv(8, 3, same, strides=2) batchnorm(momentum=0.9) maxpool(2) gap dense(16, tanh)", "--epochs", "2", "--lr", "0.05", "--seed", "1", "--dataset", data, "--quiet");
         Assert.True(custom.Exit == 0, custom.Err);
         var summaryCustom = Dendrite(dir.Path, "summary", "--layers", "conv(8, 3, same, strides=2) batchnorm maxpool(2) gap dense(16, tanh)");
         Assert.Contains("(None, 14, 14, 8)", summaryCustom.Out);
