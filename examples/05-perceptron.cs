@@ -16,10 +16,10 @@ foreach (var (weather, friend) in new[] { (0, 0), (0, 1), (1, 0), (1, 1) })
 }
 
 float[][] inputs = [[0, 0], [0, 1], [1, 0], [1, 1]];
-var and = new Perceptron([0, 0], 0);
+var and = new Perceptron([0, 0], bias: 0);
 var mistakes = and.Train(inputs, [0, 0, 0, 1], learningRate: 1);
 Console.WriteLine($"\nPerceptron rule on AND: mistakes per pass {string.Join(", ", mistakes)}; learned w = ({and.Weights[0]}, {and.Weights[1]}), threshold {and.Threshold}");
-var xor = new Perceptron([0, 0], 0).Train(inputs, [0, 1, 1, 0], epochs: 20);
+var xor = new Perceptron([0, 0], bias: 0).Train(inputs, [0, 1, 1, 0], epochs: 20);
 Console.WriteLine($"Perceptron rule on XOR: still {xor[^1]} mistakes after {xor.Count} passes (XOR is not linearly separable)");
 
 var neuron = new SigmoidNeuron([0, 0], 0);

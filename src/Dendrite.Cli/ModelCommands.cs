@@ -20,7 +20,7 @@ internal static class ModelCommands
         cmd.SetAction(r => Cli.Run(() =>
         {
             var m = r.GetValue(model) is string path ? Sequential.Load(path) : net.Build(r, [28, 28], 10);
-            Console.Write(m.Summary());
+            m.Summary();
         }));
         return cmd;
     }

@@ -51,7 +51,7 @@ internal static class TrainCommand
                 model.Compile(net.GetLoss(r), new SGD(r.GetValue(lr), r.GetValue(momentum), r.GetValue(nesterov)), ["accuracy"]);
             }
             bool q = r.GetValue(quiet);
-            if (!q && state is null) AnsiConsole.Write(new Text(model.Summary()));
+            if (!q && state is null) AnsiConsole.Write(new Text(model.SummaryText()));
 
             var callbacks = new List<Callback>();
             var interrupt = new InterruptCallback();

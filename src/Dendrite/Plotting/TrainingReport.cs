@@ -163,7 +163,7 @@ public static class TrainingReport
         html.Append(CultureInfo.InvariantCulture, $"<tr><th>macro average</th><th></th><th></th><th>{matrix.MacroF1:F4}</th><th>{matrix.Total:N0}</th></tr></table>\n");
         html.Append("<h2>Most confidently misclassified</h2>\n<img src=\"misclassified.svg\" alt=\"misclassified images\">\n");
         if (weights is not null) html.Append("<h2>What the first layer looks for</h2>\n<img src=\"weights.svg\" alt=\"first-layer weights\">\n");
-        html.Append("<h2>Model</h2>\n<pre>").Append(E(model.Summary())).Append("</pre>\n<h2>Hyperparameters</h2>\n<table>");
+        html.Append("<h2>Model</h2>\n<pre>").Append(E(model.SummaryText())).Append("</pre>\n<h2>Hyperparameters</h2>\n<table>");
         foreach (var (k, v) in hyperparameters) html.Append($"<tr><td>{E(k)}</td><td>{E(v)}</td></tr>");
         html.Append("</table>\n<h2>Per epoch</h2>\n<table><tr><th>epoch</th><th>loss</th><th>accuracy</th><th>val_loss</th><th>val_accuracy</th><th>seconds</th></tr>\n");
         for (int e = 0; e < history.Loss.Count; e++)
