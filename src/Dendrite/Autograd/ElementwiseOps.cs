@@ -279,9 +279,17 @@ internal sealed class CastOp : Node
         switch (_type)
         {
             case DType.Float32: x.CopyTo(y); break;
-            case DType.Int32:
+            case DType.Int32:   // as .NET's saturating (int) conversion: truncate, clamp, NaN to 0
                 TensorPrimitives.Truncate(x, y);
                 TensorPrimitives.Clamp(y, int.MinValue, int.MaxValue, y);
+                int k = 0;
+                if (Vector.IsHardwareAccelerated)
+                    for (; k <= y.Length - Vector<float>.Count; k += Vector<float>.Count)
+                    {
+                        var v = new Vector<float>(y[k..]);
+                        Vector.ConditionalSelect(Vector.IsNaN(v), Vector<float>.Zero, v).CopyTo(y[k..]);
+                    }
+                for (; k < y.Length; k++) if (float.IsNaN(y[k])) y[k] = 0;
                 break;
             default:
                 int i = 0;

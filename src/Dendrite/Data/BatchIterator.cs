@@ -12,25 +12,25 @@ namespace Dendrite.Data;
 public sealed class BatchIterator
 {
     private readonly Source _x;
-    private readonly Source? _y;
+    private readonly Source _y;
     private readonly Rng _rng;
     private readonly bool _shuffle;
     private readonly int[] _order;
     private readonly string[]? _classNames;
     private int _next;
 
-    /// <summary>Batches of rows of <paramref name="x"/> (and the same rows of <paramref name="y"/>), shuffled each epoch from <paramref name="seed"/>.</summary>
-    public BatchIterator(Tensor x, Tensor? y = null, ulong seed = 0, bool shuffle = true)
-        : this(Source.FromTensor(x, "x"), y is null ? null : Source.FromTensor(y, "y"), new Rng(seed), shuffle, y?.ClassNames) { }
+    /// <summary>Batches of rows of <paramref name="x"/> with the same rows of <paramref name="y"/>, shuffled each epoch from <paramref name="seed"/>.</summary>
+    public BatchIterator(Tensor x, Tensor y, ulong seed = 0, bool shuffle = true)
+        : this(Source.FromTensor(x, "x"), Source.FromTensor(y, "y"), new Rng(seed), shuffle, y.ClassNames) { }
 
-    /// <summary>As the tensor constructor, drawing the permutations from <paramref name="rng"/> (shared with whatever else it seeds).</summary>
-    public BatchIterator(Tensor x, Tensor? y, Rng rng, bool shuffle = true)
-        : this(Source.FromTensor(x, "x"), y is null ? null : Source.FromTensor(y, "y"), rng, shuffle, y?.ClassNames) { }
+    /// <summary>As the other tensor constructor, drawing the permutations from <paramref name="rng"/> (shared with whatever else it seeds).</summary>
+    public BatchIterator(Tensor x, Tensor y, Rng rng, bool shuffle = true)
+        : this(Source.FromTensor(x, "x"), Source.FromTensor(y, "y"), rng, shuffle, y.ClassNames) { }
 
-    internal BatchIterator(Source x, Source? y, Rng rng, bool shuffle, string[]? classNames)
+    internal BatchIterator(Source x, Source y, Rng rng, bool shuffle, string[]? classNames)
     {
         ArgumentNullException.ThrowIfNull(rng);
-        if (y is not null && y.Count != x.Count) throw new ArgumentException($"x has {x.Count} samples but y has {y.Count}: they must match.");
+        if (y.Count != x.Count) throw new ArgumentException($"x has {x.Count} samples but y has {y.Count}: they must match.");
         if (x.Count == 0) throw new ArgumentException("There are no samples to draw batches from.");
         _x = x; _y = y; _rng = rng; _shuffle = shuffle; _classNames = classNames;
         _order = Enumerable.Range(0, x.Count).ToArray();
@@ -44,21 +44,22 @@ public sealed class BatchIterator
 
     /// <summary>
     /// The next <paramref name="batchSize"/> samples, as new tensors: X of shape (batchSize, item shape...) and Y of
-    /// shape (batchSize, label shape...) (null when there are no labels).
+    /// shape (batchSize, label shape...).
     /// </summary>
-    public (Tensor X, Tensor? Y) NextBatch(int batchSize)
+    public (Tensor X, Tensor Y) NextBatch(int batchSize)
     {
         if (batchSize <= 0) throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, $"Invalid value received for argument `batch_size`. Expected a positive integer. Received: batch_size={batchSize}.");
-        var x = new Tensor([batchSize, .. _x.ItemShape]);
-        var y = _y is null ? null : new Tensor([batchSize, .. _y.ItemShape]) { ClassNames = _classNames };
-        int xSize = _x.ItemSize, ySize = _y?.ItemSize ?? 0;
+        int xSize = _x.ItemSize, ySize = _y.ItemSize;
+        // Every element is written below, so the storage need not be zeroed first (for MNIST, a tenth of the time).
+        var x = new Tensor(GC.AllocateUninitializedArray<float>(batchSize * xSize), [batchSize, .. _x.ItemShape]);
+        var y = new Tensor(GC.AllocateUninitializedArray<float>(batchSize * ySize), [batchSize, .. _y.ItemShape]) { ClassNames = _classNames };
         for (int filled = 0; filled < batchSize;)
         {
             if (_next == 0 && _shuffle) _rng.Shuffle(_order);   // a new epoch starts: a new permutation
             int take = Math.Min(batchSize - filled, _order.Length - _next);
             var idx = _order.AsSpan(_next, take);
             _x.Gather(idx, x.Span.Slice(filled * xSize, take * xSize));
-            _y?.Gather(idx, y!.Span.Slice(filled * ySize, take * ySize));
+            _y.Gather(idx, y.Span.Slice(filled * ySize, take * ySize));
             filled += take;
             _next += take;
             if (_next == _order.Length) { _next = 0; EpochsCompleted++; }

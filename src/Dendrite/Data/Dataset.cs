@@ -82,11 +82,7 @@ public sealed class Dataset
     /// pixels in [0, 1], shape (batchSize, ItemShape...), from passes over this data set shuffled with seed 0. For
     /// another seed or scale, draw from <see cref="Batches(ulong, float, bool)"/>.
     /// </summary>
-    public (Tensor Images, Tensor Labels) NextBatch(int batchSize)
-    {
-        var (x, y) = (_batches ??= Batches()).NextBatch(batchSize);
-        return (x, y!);
-    }
+    public (Tensor Images, Tensor Labels) NextBatch(int batchSize) => (_batches ??= Batches()).NextBatch(batchSize);
 
     /// <summary>Items [start, start + count) as a new dataset.</summary>
     public Dataset Slice(int start, int count)

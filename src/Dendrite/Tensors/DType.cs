@@ -8,7 +8,7 @@ public enum DType
 {
     /// <summary>32-bit floats: values and gradients pass through unchanged.</summary>
     Float32,
-    /// <summary>Integers: truncated toward zero (2.7 → 2, -2.7 → -2), as a C cast; values beyond ±2³¹ saturate.</summary>
+    /// <summary>Integers: truncated toward zero (2.7 → 2, -2.7 → -2); beyond ±2³¹ saturated and NaN made 0, as .NET's (int) conversion.</summary>
     Int32,
     /// <summary>Truth values: 1 where the value is not 0 (NaN included), else 0.</summary>
     Bool,

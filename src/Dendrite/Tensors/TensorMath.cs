@@ -25,7 +25,8 @@ public sealed partial class Tensor
     /// here. That is always safe for a tensor you made; for a graph node's <c>Value</c>, a view sees the next run's
     /// values, and after a run with a larger batch the node may have moved to new storage while the view keeps the
     /// old: <see cref="Clone"/> an item to keep it. Setting an item copies the given tensor in; its shape must be
-    /// the item's (a float for an element of a vector). For element <c>i</c> in row-major order use <c>Span[i]</c>.
+    /// the item's (<c>Tensor.Scalar(v)</c> for an element of a vector, or write <c>x.Span[i] = v</c>). For element <c>i</c> in
+    /// row-major order use <c>Span[i]</c>.
     /// </remarks>
     public Tensor this[int index]
     {
@@ -89,7 +90,10 @@ public sealed partial class Tensor
         value.Span.CopyTo(target.Span);
     }
 
-    /// <summary>The one value of a tensor that holds one (a rank-0 loss or mean, <c>x[i]</c> of a vector): <c>float loss = lossNode.Evaluate();</c></summary>
+    /// <summary>
+    /// The one value of a tensor that holds one (a rank-0 loss or mean, <c>x[i]</c> of a vector): <c>float loss = lossNode.Evaluate();</c>
+    /// (There is no conversion the other way: with both, <c>x * 2</c> would be ambiguous. Write <c>Tensor.Scalar(v)</c>.)
+    /// </summary>
     /// <exception cref="InvalidCastException">The tensor holds more or fewer than one value.</exception>
     public static implicit operator float(Tensor t)
     {
@@ -98,9 +102,6 @@ public sealed partial class Tensor
             throw new InvalidCastException($"A tensor of shape {ShapeToString(t.ShapeSpan)} holds {t.Length} values, not one: it cannot be read as a float. (x[i] is item i along the first axis; element i in row-major order is x.Span[i].)");
         return t.Span[0];
     }
-
-    /// <summary>A float as a rank-0 tensor, so that <c>x[i] = 0.5f</c> sets an element of a vector.</summary>
-    public static implicit operator Tensor(float value) => Scalar(value);
 
     /// <summary>
     /// Elementwise a + b with the graph's broadcasting rule (<see cref="Ops.Add"/>): the operands have the same shape,
