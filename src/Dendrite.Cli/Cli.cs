@@ -12,7 +12,7 @@ internal static class Cli
         catch (Exception e) when (e is ArgumentException or InvalidOperationException or InvalidDataFormatException or IOException
             or TrainingDivergedException or UnauthorizedAccessException or NotSupportedException)
         {
-            Console.Error.WriteLine($"error: {e.Message}");
+            Console.Error.WriteLine($"error: {Messages.ForUser(e)}");
             return 1;
         }
     }

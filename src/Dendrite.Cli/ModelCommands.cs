@@ -30,6 +30,7 @@ internal static class ModelCommands
         var model = new Option<string>("--model") { Description = "A model saved by dendrite train --save", Required = true };
         var data = new DataOptions();
         var split = new Option<string>("--split") { Description = "test or train", DefaultValueFactory = _ => "test" };
+        Checks.OneOf(split, "test", "train");
         var cmd = new Command("evaluate", "Report a saved model's loss and accuracy on a data set (default: the MNIST test set)") { model, split };
         data.AddTo(cmd);
         cmd.SetAction(r => Cli.Run(() =>
@@ -50,11 +51,12 @@ internal static class ModelCommands
         var top = new Option<int>("--top") { Description = "How many classes to show for each input", DefaultValueFactory = _ => 3 };
         var raw = new Option<bool>("--no-preprocess") { Description = "Feed 28×28 grey images as they are, without MNIST-style centring" };
         var files = new Argument<string[]>("files") { Description = "PNG or PGM images of digits, or IDX image files", Arity = ArgumentArity.OneOrMore };
+        Checks.AtLeast(top, 1);
         var cmd = new Command("predict", "Classify images with a saved model; photos and drawings are brought to MNIST's form first") { model, top, raw, files };
         cmd.SetAction(r => Cli.Run(() =>
         {
             var m = Sequential.Load(r.GetValue(model)!);
-            int k = Math.Max(1, r.GetValue(top));
+            int k = r.GetValue(top);
             int size = m.InputShape.Aggregate(1, (a, d) => a * d), width = m.OutputShape.Aggregate(1, (a, d) => a * d);
             var probs = new float[width];
             int failures = 0;
@@ -84,7 +86,7 @@ internal static class ModelCommands
     /// <summary>The model inputs a file holds: one per image, or one per item of an IDX file.</summary>
     private static IEnumerable<(string label, float[] input)> Inputs(string file, int size, bool raw)
     {
-        if (!File.Exists(file)) throw new FileNotFoundException($"{file}: no such file.", file);
+        InputFile.Check(file, "image or IDX file");
         var head = new byte[8];
         using (var fs = File.OpenRead(file)) fs.ReadExactly(head, 0, (int)Math.Min(8, fs.Length));
         string ext = Path.GetExtension(file).ToLowerInvariant();
@@ -149,7 +151,7 @@ internal static class ModelCommands
         cmd.SetAction(r => Cli.Run(() =>
         {
             string path = r.GetValue(csv)!;
-            if (!File.Exists(path)) throw new FileNotFoundException($"{path}: no such file.", path);
+            InputFile.Check(path, "history CSV file");
             string its = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, "iterations.csv");
             var history = History.FromCsv(File.ReadAllText(path), File.Exists(its) ? File.ReadAllText(its) : null, path);
             string dir = r.GetValue(outDir) ?? Path.GetDirectoryName(Path.GetFullPath(path))!;
@@ -160,14 +162,24 @@ internal static class ModelCommands
 
     public static Command Export()
     {
-        var onnx = new Option<string>("--onnx") { Description = "The saved model to export as ONNX", Required = true };
-        var output = new Argument<string>("output") { Description = "The .onnx file to write" };
-        var cmd = new Command("export", "Export a saved model to ONNX (opset 13), for onnxruntime and other tools") { onnx, output };
+        var input = new Argument<string>("model") { Description = "The saved model (a .dendrite file)" };
+        var output = new Argument<string>("output") { Description = "The file to write, such as model.onnx; its folder must exist" };
+        var onnx = new Option<bool>("--onnx") { Description = "Write ONNX (the same as --format onnx)" };
+        var format = new Option<string?>("--format") { Description = "The format to write: onnx (the default for a .onnx output)" };
+        Checks.OneOf(format, "onnx");
+        var cmd = new Command("export", "Export a saved model to ONNX (opset 13), for onnxruntime and other tools: dendrite export model.dendrite model.onnx") { input, output, onnx, format };
         cmd.SetAction(r => Cli.Run(() =>
         {
-            var m = Sequential.Load(r.GetValue(onnx)!);
-            Onnx.Export(m, r.GetValue(output)!);
-            Console.WriteLine($"Exported {r.GetValue(onnx)} to {r.GetValue(output)} (ONNX IR {Onnx.IrVersion}, opset {Onnx.Opset}; input \"input\" (batch, {string.Join(", ", m.InputShape)}), output \"output\" (batch, {string.Join(", ", m.OutputShape)}))");
+            string from = r.GetValue(input)!, to = r.GetValue(output)!;
+            // Only ONNX so far: it is chosen by --onnx, --format onnx, or the output's .onnx extension; anything else asks.
+            if (!r.GetValue(onnx) && r.GetValue(format) is null && !to.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase))
+                throw new ArgumentException($"Cannot tell which format to write {to} in: give --onnx (or --format onnx), or name the output .onnx.");
+            string folder = Path.GetDirectoryName(Path.GetFullPath(to))!;
+            if (!Directory.Exists(folder))
+                throw new DirectoryNotFoundException($"The folder {Path.GetDirectoryName(to)} for {to} does not exist; create it first (export does not create folders).");
+            var m = Sequential.Load(from);
+            Onnx.Export(m, to);
+            Console.WriteLine($"Exported {from} to {to} (ONNX IR {Onnx.IrVersion}, opset {Onnx.Opset}; input \"input\" (batch, {string.Join(", ", m.InputShape)}), output \"output\" (batch, {string.Join(", ", m.OutputShape)}))");
         }));
         return cmd;
     }

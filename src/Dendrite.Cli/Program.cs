@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Dendrite.Cli;
 
+Terminal.Configure();
 var root = new RootCommand("Dendrite: neural networks in C#. Train, evaluate, inspect, save and export networks on MNIST.")
 {
     TrainCommand.Create(),
@@ -11,4 +12,5 @@ var root = new RootCommand("Dendrite: neural networks in C#. Train, evaluate, in
     ModelCommands.Plot(),
     ModelCommands.Datasets(),
 };
-return root.Parse(args).Invoke();
+Checks.ParseNumbersPlainly(root);
+return Checks.Invoke(root.Parse(args));

@@ -28,6 +28,9 @@ internal static class TrainCommand
         var resume = new Option<string?>("--resume") { Description = "Continue the run saved in this checkpoint, with its settings" };
         var report = new Option<string?>("--report") { Description = "Write charts (SVG and PNG), CSV histories and report.html into this folder" };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "No progress output" };
+        // Checked while the command line is parsed, before any data is loaded (see Checks).
+        Checks.AtLeast(epochs, 1); Checks.AtLeast(batch, 1); Checks.Positive(lr); Checks.Between(momentum, 0f, 1f, maxExcluded: true);
+        Checks.Between(validationSplit, 0f, 1f, maxExcluded: true); Checks.AtLeast(threads, 1);
 
         var cmd = new Command("train", "Train a dense network on MNIST and report test loss and accuracy");
         net.AddTo(cmd);

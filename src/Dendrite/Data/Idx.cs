@@ -26,7 +26,7 @@ public static class Idx
     public static IdxArray Read(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
-        if (!File.Exists(path)) throw new FileNotFoundException($"IDX file not found: {path}", path);
+        Serialization.InputFile.Check(path, "IDX file");
         using var fs = File.OpenRead(path);
         return Read(fs, path);
     }

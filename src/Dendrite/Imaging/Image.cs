@@ -46,6 +46,7 @@ public sealed class Image
     /// <summary>Reads a PNG or PGM file, recognised by its first bytes.</summary>
     public static Image Load(string path)
     {
+        Serialization.InputFile.Check(path, "image");
         var bytes = File.ReadAllBytes(path);
         if (Png.IsPng(bytes)) return Png.Decode(bytes, path);
         if (Pgm.IsPgm(bytes)) return Pgm.Decode(bytes, path);

@@ -48,7 +48,7 @@ public static class ModelFile
     public static Sequential Load(string path, out string? training)
     {
         ArgumentNullException.ThrowIfNull(path);
-        if (!File.Exists(path)) throw new FileNotFoundException($"Model file not found: {path}", path);
+        InputFile.Check(path, "model file");
         using var fs = File.OpenRead(path);
         return Load(fs, path, out training);
     }
