@@ -38,12 +38,33 @@ internal static class ModelCommands
             var m = Sequential.Load(r.GetValue(model)!);
             if (m.Loss is null) m.Compile("categorical_crossentropy");
             var (train, test) = data.Load(r);
-            var set = r.GetValue(split) switch { "test" => test, "train" => train, var s => throw new ArgumentException($"Invalid value received for option --split. Expected test or train. Received: {s}.") };
+            var set = r.GetValue(split) == "train" ? train : test;
+            CheckMatch(m, r.GetValue(model)!, set);
             var e = m.Evaluate(set);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{set.Name}: {set.Count:N0} images - loss: {e.Loss:F4} - accuracy: {e.Accuracy:F4} ({e.Accuracy * 100:F2}%)"));
         }));
         return cmd;
     }
+
+    /// <summary>
+    /// A model meeting data it was not made for: a different number of classes is an error, a different data set (by
+    /// the name kept in the model file, or else by the class names) a warning on stderr, both naming model and data.
+    /// </summary>
+    internal static void CheckMatch(Sequential m, string modelPath, Dataset data)
+    {
+        int classes = m.OutputShape.Aggregate(1, (a, d) => a * d);
+        string trainedOn = m.DatasetName is { } n ? $" (it was trained on {n})" : "";
+        if (classes != data.Classes)
+            throw new ArgumentException($"{modelPath} predicts {classes} classes{trainedOn}, but {data.BaseName} has {data.Classes}: the model and the data do not match.");
+        string? differs = m.DatasetName is { } name
+            ? name != data.BaseName ? $"{modelPath} was trained on {name}; this is {data.BaseName}" : null
+            : m.ClassNames is { } names && !names.SequenceEqual(data.ClassNames)
+                ? $"{modelPath} has classes {Few(names)}; {data.BaseName} has {Few(data.ClassNames)}" : null;
+        if (differs is not null)
+            Console.Error.WriteLine($"warning: {differs}. The figures below measure the model on data it was not trained for.");
+    }
+
+    private static string Few(string[] names) => string.Join(", ", names.Take(4)) + (names.Length > 4 ? ", …" : "");
 
     public static Command Predict()
     {
@@ -59,32 +80,52 @@ internal static class ModelCommands
             int k = r.GetValue(top);
             int size = m.InputShape.Aggregate(1, (a, d) => a * d), width = m.OutputShape.Aggregate(1, (a, d) => a * d);
             var probs = new float[width];
+            var perClass = new long[width];
+            long predicted = 0, labelled = 0, correct = 0;
+            var labelFiles = new List<string>();
             int failures = 0;
             foreach (var file in r.GetValue(files)!)
             {
                 try
                 {
-                    foreach (var (label, input) in Inputs(file, size, r.GetValue(raw)))
+                    foreach (var (label, input, truth) in Inputs(file, size, r.GetValue(raw), labelFiles))
                     {
                         m.Predict(input, probs);
+                        int top1 = System.Numerics.Tensors.TensorPrimitives.IndexOfMax<float>(probs);
+                        perClass[top1]++;
+                        predicted++;
+                        if (truth is int t) { labelled++; if (t == top1) correct++; }
                         var best = Enumerable.Range(0, width).OrderByDescending(i => probs[i]).Take(k)
                             .Select(i => string.Create(CultureInfo.InvariantCulture, $"{m.ClassName(i)} ({probs[i] * 100:F1}%)"));
-                        Console.WriteLine($"{label}: {string.Join("  ", best)}");
+                        Console.WriteLine($"{label}: {string.Join("  ", best)}{(truth is int tt && tt != top1 ? $"   (labelled {m.ClassName(tt)})" : "")}");
                     }
                 }
                 catch (Exception e) when (e is InvalidDataFormatException or IOException)
                 {
-                    Console.Error.WriteLine($"error: {e.Message}");
+                    Console.Error.WriteLine($"error: {Messages.ForUser(e)}");
                     failures++;
                 }
+            }
+            if (predicted > 1)
+            {
+                // A summary after many images: how many went to each class, and the accuracy where the labels are known.
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{predicted:N0} images predicted: ")
+                    + string.Join("  ", Enumerable.Range(0, width).Where(c => perClass[c] > 0).Select(c => string.Create(CultureInfo.InvariantCulture, $"{m.ClassName(c)}: {perClass[c]:N0}"))));
+                if (labelled > 0)
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"Accuracy: {100.0 * correct / labelled:F2}% ({correct:N0} of {labelled:N0} labelled images, labels from {string.Join(", ", labelFiles)})"));
             }
             return failures == 0 ? 0 : 1;
         }));
         return cmd;
     }
 
-    /// <summary>The model inputs a file holds: one per image, or one per item of an IDX file.</summary>
-    private static IEnumerable<(string label, float[] input)> Inputs(string file, int size, bool raw)
+    /// <summary>
+    /// The model inputs a file holds: one per image, or one per item of an IDX file, with its true class when known: an
+    /// IDX image file named as MNIST's (X-images-idx3-ubyte[.gz]) takes its labels from X-labels-idx1-ubyte[.gz] beside
+    /// it, when that exists and has one label per image (added to <paramref name="labelFiles"/>).
+    /// </summary>
+    private static IEnumerable<(string label, float[] input, int? truth)> Inputs(string file, int size, bool raw, List<string> labelFiles)
     {
         InputFile.Check(file, "image or IDX file");
         var head = new byte[8];
@@ -96,11 +137,23 @@ internal static class ModelCommands
             var idx = Idx.Read(file);
             int item = idx.Data.Length / idx.Count;
             if (item != size) throw new InvalidDataFormatException($"{file}: IDX items have {item} values; the model takes {size}.");
+            byte[]? labels = null;
+            string name = Path.GetFileName(file);
+            if (name.Contains("-images-idx3-ubyte", StringComparison.Ordinal))
+            {
+                string sibling = Path.Combine(Path.GetDirectoryName(file) ?? "", name.Replace("-images-idx3-ubyte", "-labels-idx1-ubyte", StringComparison.Ordinal));
+                string? found = new[] { sibling, sibling.EndsWith(".gz", StringComparison.Ordinal) ? sibling[..^3] : sibling + ".gz" }.FirstOrDefault(File.Exists);
+                if (found is not null && Idx.Read(found) is { } l && l.Count == idx.Count && l.Data.Length == idx.Count)
+                {
+                    labels = l.Data;
+                    labelFiles.Add(found);
+                }
+            }
             for (int i = 0; i < idx.Count; i++)
             {
                 var x = new float[size];
                 for (int j = 0; j < size; j++) x[j] = idx.Data[i * size + j];
-                yield return ($"{file}[{i}]", x);
+                yield return ($"{file}[{i}]", x, labels is null ? null : labels[i]);
             }
             yield break;
         }
@@ -108,12 +161,12 @@ internal static class ModelCommands
         if (raw)
         {
             if (image.Width * image.Height != size) throw new InvalidDataFormatException($"{file}: {image.Width}×{image.Height} pixels; with --no-preprocess the model needs {size}.");
-            yield return (file, image.ToGrey());
+            yield return (file, image.ToGrey(), null);
         }
         else
         {
             if (size != Digitizer.Size * Digitizer.Size) throw new InvalidDataFormatException($"{file}: the model takes {size} values, not a 28×28 digit; use --no-preprocess.");
-            yield return (file, Digitizer.ToMnist(image, file));
+            yield return (file, Digitizer.ToMnist(image, file), null);
         }
     }
 

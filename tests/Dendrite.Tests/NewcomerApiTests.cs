@@ -249,6 +249,38 @@ public class NewcomerApiTests
         Assert.Contains("inputShape", Assert.Throws<InvalidOperationException>(() => new Dense(1).SetWeights(new Tensor(2, 1))).Message);
     }
 
+    /// <summary>Stops training after a given number of steps of the first epoch, as Ctrl+C does.</summary>
+    private sealed class StopAfter(int steps) : Callbacks.Callback
+    {
+        private Sequential? _model;
+        public override void OnTrainBegin(Sequential model, Callbacks.TrainingInfo info) => _model = model;
+        public override void OnBatchEnd(int epoch, in Callbacks.BatchLogs logs) { if (logs.Step == steps) _model!.StopTraining = true; }
+    }
+
+    [Fact]
+    public void AResumedPartialEpochReportsTheStepsItRan()
+    {
+        var data = ModelTests.Data.Value.Test.Take(1000);
+        var model = new Sequential(new Flatten(inputShape: [28, 28]), new Dense(10, activation: "softmax")) { Seed = 1 };
+        model.Compile("categorical_crossentropy");
+        model.Fit(data, batchSize: 100, epochs: 2, verbose: 0, callbacks: [new StopAfter(3)]);
+        Assert.Equal(3, model.TrainingState!.StepsDone);
+        var output = new StringWriter();
+        var epochs = new List<Callbacks.EpochLogs>();
+        model.Fit(data, verbose: 0, callbacks: [new Callbacks.ConsoleProgress(output), new EpochRecorder(epochs)], resumeFrom: model.TrainingState);
+        var lines = output.ToString().Split('\n');
+        Assert.Equal("Epoch 1/2", lines[0]);
+        Assert.StartsWith("10/10 [==============================] (resumed at step 3: 7 steps run) - ", lines[1]);
+        Assert.Equal("Epoch 2/2", lines[2]);
+        Assert.StartsWith("10/10 [==============================] - ", lines[3]);
+        Assert.Equal([(3, 7), (0, 10)], epochs.Select(e => (e.FirstStep, e.StepsRun)));
+    }
+
+    private sealed class EpochRecorder(List<Callbacks.EpochLogs> into) : Callbacks.Callback
+    {
+        public override void OnEpochEnd(Callbacks.EpochLogs logs) => into.Add(logs);
+    }
+
     [Fact]
     public void TheDataSetNameTravelsInTheModelFile()
     {

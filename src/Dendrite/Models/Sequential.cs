@@ -285,6 +285,7 @@ public sealed class Sequential : System.Collections.IEnumerable
         {
             foreach (var c in all) c.OnEpochBegin(epoch);
             if (shuffle) rng.Shuffle(trainIdx);
+            int firstStep = state.StepsDone;
             clock.Restart();
             for (int step = state.StepsDone; step < steps && !StopTraining; step++)
             {
@@ -315,7 +316,7 @@ public sealed class Sequential : System.Collections.IEnumerable
             history.EpochSeconds.Add(seconds);
             state.EpochsDone = epoch; state.StepsDone = 0;
             state.LossSum = state.CorrectSum = 0; state.Seen = state.Counted = 0;
-            var elogs = new EpochLogs(epoch, history.Loss[^1], history.Accuracy[^1], ev.Loss, ev.Accuracy, seconds);
+            var elogs = new EpochLogs(epoch, history.Loss[^1], history.Accuracy[^1], ev.Loss, ev.Accuracy, seconds) { StepsRun = steps - firstStep, FirstStep = firstStep };
             foreach (var c in all) c.OnEpochEnd(elogs);
         }
         foreach (var c in all) c.OnTrainEnd(history);
