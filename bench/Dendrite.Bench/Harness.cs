@@ -130,11 +130,17 @@ internal static class Harness
     {
         var model = Mlp(hidden, raw);
         model.Compile("categorical_crossentropy", new SGD(lr), ["accuracy"]);
+        Profile(model, train, batch, reps: 200);
+    }
+
+    /// <summary>Time per op of one training step of a compiled model, forward and backward.</summary>
+    public static void Profile(Sequential model, Dataset train, int batch, int reps)
+    {
         model.Fit(train.Take(batch * 50), batchSize: batch, epochs: 2, verbose: 0);
+        model.Training.On = true;
         var loss = (Node)typeof(Sequential).GetField("_lossNode", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance)!.GetValue(model)!;
         var order = loss.Order;
         var fwd = new double[order.Length]; var bwd = new double[order.Length];
-        const int reps = 200;
         double update = 0;
         var vars = model.Weights.ToList();
         var fusable = model.Optimizer!.FusableFor(loss);
@@ -160,7 +166,8 @@ internal static class Harness
             Console.WriteLine($"{order[i].Name,-36} {fwd[i] / reps,10:F3} {bwd[i] / reps,13:F3}");
             total += (fwd[i] + bwd[i]) / reps;
         }
-        Console.WriteLine($"{"SGD update",-36} {update / reps,10:F3}");
+        model.Training.On = false;
+        Console.WriteLine($"{model.Optimizer!.Name + " update",-36} {update / reps,10:F3}");
         total += update / reps;
         Console.WriteLine($"{"total",-36} {total,10:F3} ms per step -> {total * steps / 1000:F3} s per epoch of {steps} steps");
     }

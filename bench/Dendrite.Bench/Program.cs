@@ -12,6 +12,7 @@ using Dendrite.Optimizers;
 // Dendrite's speed against the PyTorch peer measured in the same run. Usage:
 //   dotnet run -c Release --project bench/Dendrite.Bench -- all        # every target, as a table
 //   ... -- epoch | epoch-small | infer | gemm | profile | profile-small | alloc   # one part
+//   ... -- cnn | cnn-big | cnn-infer | cnn-profile [convnet|cnn]     # Keras's MNIST convnets against torch_cnn.py
 //   ... -- bdn [BenchmarkDotNet args]                                # kernel micro-benchmarks
 //   --no-peer skips PyTorch.
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
@@ -69,6 +70,28 @@ if (mode is "all" or "alloc")
     rows.Add(("allocated per epoch, steady state", $"{bytesPerEpoch:N0} B", "", "", "0 B per step", bytesPerEpoch < 469 * 8));
     rows.Add(("peak memory training MNIST", $"{peakMb:F0} MB", "", "", "< 300 MB", peakMb < 300));
 }
+string cnnOpt = Environment.GetEnvironmentVariable("DENDRITE_BENCH_OPT") ?? "sgd";
+float cnnLr = cnnOpt == "sgd" ? 0.05f : 0.001f;
+if (mode is "all" or "cnn")
+{
+    double ours = Cnn.EpochSeconds(train, test, "convnet", cnnOpt, cnnLr, epochs: 3);
+    double? theirs = peer ? Cnn.PeerEpoch("convnet", cnnOpt, cnnLr, epochs: 3) : null;
+    Row($"Keras convnet (34,826 params), {cnnOpt}, batch 128: s/epoch", ours, theirs, "s", 1.0, fmt: "F2");
+}
+if (mode is "all" or "cnn-big")
+{
+    double ours = Cnn.EpochSeconds(train, test, "cnn", cnnOpt, cnnLr, epochs: 2);
+    double? theirs = peer ? Cnn.PeerEpoch("cnn", cnnOpt, cnnLr, epochs: 2) : null;
+    Row($"mnist_cnn (1,199,882 params), {cnnOpt}, batch 128: s/epoch", ours, theirs, "s", 1.0, fmt: "F2");
+}
+if (mode is "all" or "cnn-infer")
+{
+    var (single, batch10k) = Cnn.Inference(test, "convnet");
+    var p = peer ? Peer.Run("torch_cnn.py", "--arch convnet --infer")?.LastOrDefault() : null;
+    Row("convnet one-image prediction", single * 1e6, p?.GetProperty("single_median_us").GetDouble(), "µs", 1.0, fmt: "F1");
+    Row("convnet 10,000 images in batches of 1000", batch10k, p?.GetProperty("test10k_min_s").GetDouble(), "s", 1.0, fmt: "F4");
+}
+if (mode == "cnn-profile") Cnn.Profile(train, argv.Count > 1 ? argv[1] : "convnet", cnnOpt, cnnLr);
 if (mode == "profile") Harness.Profile(train, [1024], 128, raw: false, lr: 0.1f);
 if (mode == "profile-small") Harness.Profile(train, [128, 128, 128], 32, raw: true, lr: 0.001f);
 

@@ -21,6 +21,51 @@ public class InteropTests
         return m;
     }
 
+    /// <summary>A small CNN with every image layer, trained a little so that BatchNormalization's moving statistics move.</summary>
+    private static Sequential Cnn(bool globalPool)
+    {
+        var m = new Sequential(new Reshape([28, 28, 1], inputShape: [28, 28]), new Rescaling(1f / 255),
+            new Conv2D(6, 3, strides: 2, padding: "same", activation: "relu"), new BatchNormalization(),
+            new MaxPooling2D(3, 2, padding: "same"), new Conv2D(8, (2, 3), activation: "tanh"),
+            new AveragePooling2D(2, padding: "same")) { Seed = 9 };
+        if (globalPool) m.Add(new GlobalAveragePooling2D());
+        else { m.Add(new Flatten()); m.Add(new Dropout(0.3f)); }
+        m.Add(new BatchNormalization());
+        m.Add(new Dense(10, "softmax"));
+        m.Compile("categorical_crossentropy", new SGD(0.1f));
+        m.Fit(Data.Train.Take(300), batchSize: 50, epochs: 1, verbose: 0);
+        return m;
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void OnnxRuntimeGivesACnnsOutputsAndTheCheckerAcceptsIt(bool globalPool)
+    {
+        using var dir = new TempDir();
+        var model = Cnn(globalPool);
+        var images = Data.Test.Take(64);
+        var expected = model.Predict(images).ToArray();
+        Onnx.Export(model, dir.File("m.onnx"));
+        Tools.WriteFloats(dir.File("in.f32"), images.ImagesAsTensor().Span);
+        var info = Tools.Run("node", Tools.Interop("onnx_run.js"), dir.File("m.onnx"), dir.File("in.f32"), "64", "28,28", dir.File("out.f32"));
+        Assert.Contains("\"shape\":[64,10]", info);
+        AssertClose(expected, Tools.ReadFloats(dir.File("out.f32")), 1e-4f);
+        Assert.StartsWith("ok 7", Tools.Run("/usr/bin/python3", Tools.Interop("onnx_check.py"), dir.File("m.onnx")));
+    }
+
+    [Fact]
+    public void PyTorchReproducesACnnsPredictionsFromTheFileAlone()
+    {
+        using var dir = new TempDir();
+        var model = Cnn(globalPool: false);
+        var images = Data.Test.Take(100);
+        model.Save(dir.File("m.dendrite"));
+        Tools.WriteFloats(dir.File("in.f32"), images.ImagesAsTensor().Span);
+        Tools.Run("/usr/bin/python3", Tools.Interop("torch_predict.py"), dir.File("m.dendrite"), dir.File("in.f32"), "100", dir.File("out.f32"));
+        AssertClose(model.Predict(images).ToArray(), Tools.ReadFloats(dir.File("out.f32")), 1e-5f);
+    }
+
     private static void AssertClose(float[] expected, float[] actual, float tolerance)
     {
         Assert.Equal(expected.Length, actual.Length);

@@ -292,6 +292,7 @@ public sealed class Sequential : System.Collections.IEnumerable
                 var idx = trainIdx.AsSpan(step * batchSize, Math.Min(batchSize, nTrain - step * batchSize));
                 Feed(x, y, idx);
                 _training.On = true;
+                _training.Step = (long)(epoch - 1) * steps + step;
                 try { Optimizer!.Minimize(_lossNode!); }
                 finally { _training.On = false; }
                 double loss = _lossNode!.Value.Span[0];

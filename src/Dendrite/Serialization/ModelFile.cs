@@ -141,6 +141,11 @@ public static class ModelFile
                         case bool b: w.WriteBoolean(k, b); break;
                         case int i: w.WriteNumber(k, i); break;
                         case float f: w.WriteNumber(k, f); break;
+                        case int[] a:
+                            w.WriteStartArray(k);
+                            foreach (int x in a) w.WriteNumberValue(x);
+                            w.WriteEndArray();
+                            break;
                         default: throw new InvalidOperationException($"Config value {k} of type {v.GetType().Name} cannot be saved.");
                     }
                 }
@@ -188,15 +193,28 @@ public static class ModelFile
                 var c = l.Object("config");
                 string? name = c.Has("name") ? c.String("name") : null;
                 int[]? shape = i == 0 ? inputShape : null;
-                Layer layer = l.String("class_name") switch
+                Layer layer;
+                try
                 {
-                    "Dense" => new Dense(c.Int("units", 1, 1 << 20), c.Activation("activation"), c.Bool("use_bias"),
-                        c.Initializer("kernel_initializer"), c.Initializer("bias_initializer"), shape, name),
-                    "Activation" => new Activation(c.Activation("activation"), shape, name),
-                    "Flatten" => new Flatten(shape, name),
-                    "Rescaling" => new Rescaling(c.Float("scale"), c.Float("offset"), shape, name),
-                    var other => throw l.Error("class_name", $"unknown layer class {other}"),
-                };
+                    layer = l.String("class_name") switch
+                    {
+                        "Dense" => new Dense(c.Int("units", 1, 1 << 20), c.Activation("activation"), c.Bool("use_bias"),
+                            c.Initializer("kernel_initializer"), c.Initializer("bias_initializer"), shape, name),
+                        "Activation" => new Activation(c.Activation("activation"), shape, name),
+                        "Flatten" => new Flatten(shape, name),
+                        "Rescaling" => new Rescaling(c.Float("scale"), c.Float("offset"), shape, name),
+                        "Reshape" => new Reshape(c.Ints("target_shape", 1, 4, -1, 1 << 24), shape, name),
+                        "Conv2D" => new Conv2D(c.Int("filters", 1, 1 << 16), c.Size("kernel_size"), c.Size("strides"), c.Padding("padding"),
+                            c.Activation("activation"), c.Bool("use_bias"), c.Initializer("kernel_initializer"), c.Initializer("bias_initializer"), shape, name),
+                        "MaxPooling2D" => new MaxPooling2D(c.Size("pool_size"), c.Size("strides"), c.Padding("padding"), shape, name),
+                        "AveragePooling2D" => new AveragePooling2D(c.Size("pool_size"), c.Size("strides"), c.Padding("padding"), shape, name),
+                        "GlobalAveragePooling2D" => new GlobalAveragePooling2D(shape, name),
+                        "Dropout" => new Dropout(c.Float("rate"), c.Int("seed", 0, int.MaxValue), shape, name),
+                        "BatchNormalization" => new BatchNormalization(c.Float("momentum"), c.Float("epsilon"), c.Bool("center"), c.Bool("scale"), inputShape: shape, name: name),
+                        var other => throw l.Error("class_name", $"unknown layer class {other}"),
+                    };
+                }
+                catch (ArgumentException e) { throw l.Error("config", e.Message); }
                 model.Add(layer);
             }
             if (root.Has("compile"))
@@ -276,6 +294,19 @@ public static class ModelFile
             int k = 0;
             foreach (var x in v.EnumerateArray()) r[k++] = x.ValueKind == JsonValueKind.String ? x.GetString()! : throw Error(field, "expected strings");
             return r;
+        }
+
+        /// <summary>A (height, width) pair written as a two-integer array.</summary>
+        public Size2D Size(string field)
+        {
+            var v = Ints(field, 2, 2, 1, 1 << 16);
+            return new Size2D(v[0], v[1]);
+        }
+
+        public string Padding(string field)
+        {
+            string p = String(field);
+            return p is "valid" or "same" ? p : throw Error(field, $"expected \"valid\" or \"same\", found {p}");
         }
 
         public List<JsonElement> Array(string field) => Get(field, JsonValueKind.Array).EnumerateArray().ToList();

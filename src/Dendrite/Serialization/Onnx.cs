@@ -6,10 +6,15 @@ using Dendrite.Models;
 namespace Dendrite.Serialization;
 
 /// <summary>
-/// Exports a Sequential model to ONNX (IR version 7, opset 13): Flatten → Flatten(axis 1), Rescaling → Mul/Add,
-/// Dense → Gemm (or MatMul without a bias) followed by its activation (Relu, Tanh, Sigmoid, Softmax on axis 1).
-/// The graph takes "input" of shape (batch, input shape...) and gives "output", the model's outputs. The few
-/// protobuf messages are written directly (see <see cref="ProtoWriter"/>), so exporting needs no package.
+/// Exports a Sequential model to ONNX (IR version 7, opset 13). Dense → Gemm (or MatMul without a bias), Conv2D → Conv,
+/// MaxPooling2D/AveragePooling2D → MaxPool/AveragePool (explicit pads for "same"), GlobalAveragePooling2D →
+/// GlobalAveragePool, BatchNormalization → BatchNormalization with the moving statistics, Flatten → Flatten(axis 1),
+/// Reshape → Reshape, Rescaling → Mul/Add, activations → Relu, Tanh, Sigmoid, Softmax (axis 1); Dropout is the identity
+/// at inference and is left out. Dendrite keeps images channels-last (NHWC, as Keras) while ONNX's image ops are
+/// channels-first (NCHW): the exporter inserts one Transpose into NCHW before the first image op and one back before
+/// anything that depends on the element order (Flatten, Reshape, Dense), so the exported model takes and gives the
+/// same tensors as the Dendrite model. The graph takes "input" of shape (batch, input shape...) and gives "output".
+/// The few protobuf messages are written directly (see <see cref="ProtoWriter"/>), so exporting needs no package.
 /// </summary>
 public static class Onnx
 {
@@ -21,93 +26,95 @@ public static class Onnx
     {
         ArgumentNullException.ThrowIfNull(model);
         if (!model.IsBuilt) throw new InvalidOperationException("Only a built model can be exported: build it, or train it, first.");
-        var graph = new ProtoWriter();
-        string current = "input";
-        int k = 0;
-        string Next() => $"t{k++}";
-        void Node(string op, string[] inputs, string output, params (string name, long value)[] intAttrs)
-        {
-            var n = new ProtoWriter();
-            foreach (var i in inputs) n.String(1, i);
-            n.String(2, output);
-            n.String(3, $"{op.ToLowerInvariant()}_{k}");
-            n.String(4, op);
-            foreach (var (name, value) in intAttrs)
-            {
-                var a = new ProtoWriter();
-                a.String(1, name);
-                a.Varint(20, 2);     // AttributeType.INT
-                a.Varint(3, (ulong)value);
-                n.Message(5, a);
-            }
-            graph.Message(1, n);
-        }
-        void Initializer(string name, int[] dims, ReadOnlySpan<float> values)
-        {
-            var t = new ProtoWriter();
-            foreach (int d in dims) t.Varint(1, (ulong)d);
-            t.Varint(2, 1);          // DataType.FLOAT
-            t.String(8, name);
-            t.Bytes(9, MemoryMarshal.AsBytes(values));  // raw_data: little-endian floats
-            graph.Message(5, t);
-        }
-        void Activate(ActivationFunction f)
-        {
-            string? op = f.Kind switch
-            {
-                ActivationFunction.Kinds.Relu => "Relu",
-                ActivationFunction.Kinds.Tanh => "Tanh",
-                ActivationFunction.Kinds.Sigmoid => "Sigmoid",
-                ActivationFunction.Kinds.Softmax => "Softmax",
-                _ => null,
-            };
-            if (op is null) return;
-            string o = Next();
-            if (op == "Softmax") Node(op, [current], o, ("axis", 1)); else Node(op, [current], o);
-            current = o;
-        }
         if (!BitConverter.IsLittleEndian) throw new PlatformNotSupportedException("ONNX export writes little-endian raw data.");
+        var g = new GraphBuilder(model.InputShape.Length + 1);
         foreach (var layer in model.Layers)
         {
             switch (layer)
             {
                 case Flatten:
-                {
-                    string o = Next(); Node("Flatten", [current], o, ("axis", 1)); current = o; break;
-                }
-                case Rescaling r:
-                {
-                    Initializer($"{r.Name}/scale", [], [r.Scale]);
-                    string o = Next(); Node("Mul", [current, $"{r.Name}/scale"], o); current = o;
-                    if (r.Offset != 0)
-                    {
-                        Initializer($"{r.Name}/offset", [], [r.Offset]);
-                        o = Next(); Node("Add", [current, $"{r.Name}/offset"], o); current = o;
-                    }
+                    g.ToChannelsLast();
+                    g.Op("Flatten", [g.Current], ("axis", 1L));
+                    g.Rank = 2;
                     break;
-                }
+                case Reshape r:
+                    g.ToChannelsLast();
+                    g.Op("Reshape", [g.Current, g.Int64s($"{r.Name}/shape", [-1, .. r.OutputShape.Select(d => (long)d)])]);
+                    g.Rank = r.OutputShape.Length + 1;
+                    break;
+                case Rescaling r:
+                    g.Op("Mul", [g.Current, g.Floats($"{r.Name}/scale", [], [r.Scale])]);
+                    if (r.Offset != 0) g.Op("Add", [g.Current, g.Floats($"{r.Name}/offset", [], [r.Offset])]);
+                    break;
                 case Dense d:
                 {
-                    Initializer(d.Kernel.Name, d.Kernel.Value.Shape, d.Kernel.Value.Span);
-                    string o = Next();
-                    if (d.Bias is { } b)
-                    {
-                        Initializer(b.Name, b.Value.Shape, b.Value.Span);
-                        Node("Gemm", [current, d.Kernel.Name, b.Name], o);
-                    }
-                    else Node("MatMul", [current, d.Kernel.Name], o);
-                    current = o;
-                    Activate(d.Activation);
+                    g.ToChannelsLast();
+                    string w = g.Floats(d.Kernel.Name, d.Kernel.Value.Shape, d.Kernel.Value.Span);
+                    if (d.Bias is { } b) g.Op("Gemm", [g.Current, w, g.Floats(b.Name, b.Value.Shape, b.Value.Span)]);
+                    else g.Op("MatMul", [g.Current, w]);
+                    g.Activate(d.Activation);
                     break;
                 }
+                case Conv2D c:
+                {
+                    var geometry = Window(c.InputShape!, c.KernelSize, c.Strides, c.Padding);
+                    g.ToChannelsFirst();
+                    // Keras's kernel is (kh, kw, in, out); ONNX's W is (out, in, kh, kw).
+                    var k = c.Kernel.Value;
+                    int kh = k.Dim(0), kw = k.Dim(1), cin = k.Dim(2), cout = k.Dim(3);
+                    var w = new float[k.Length];
+                    var src = k.Span;
+                    for (int a = 0; a < kh; a++)
+                        for (int bb = 0; bb < kw; bb++)
+                            for (int i = 0; i < cin; i++)
+                                for (int o = 0; o < cout; o++)
+                                    w[((o * cin + i) * kh + a) * kw + bb] = src[((a * kw + bb) * cin + i) * cout + o];
+                    var inputs = new List<string> { g.Current, g.Floats(c.Kernel.Name, [cout, cin, kh, kw], w) };
+                    if (c.Bias is { } b) inputs.Add(g.Floats(b.Name, b.Value.Shape, b.Value.Span));
+                    g.Op("Conv", [.. inputs], ("kernel_shape", new long[] { kh, kw }), ("strides", new long[] { c.Strides.Height, c.Strides.Width }), ("pads", Pads(geometry)));
+                    g.Activate(c.Activation);
+                    break;
+                }
+                case Pooling2D p:
+                {
+                    var geometry = Window(p.InputShape!, p.PoolSize, p.Strides, p.Padding);
+                    g.ToChannelsFirst();
+                    g.Op(p is MaxPooling2D ? "MaxPool" : "AveragePool", [g.Current], ("kernel_shape", new long[] { p.PoolSize.Height, p.PoolSize.Width }),
+                        ("strides", new long[] { p.Strides.Height, p.Strides.Width }), ("pads", Pads(geometry)));
+                    break;
+                }
+                case GlobalAveragePooling2D:
+                    g.ToChannelsFirst();
+                    g.Op("GlobalAveragePool", [g.Current]);
+                    g.ChannelsFirst = false;
+                    g.Op("Flatten", [g.Current], ("axis", 1L));
+                    g.Rank = 2;
+                    break;
+                case BatchNormalization bn:
+                {
+                    int c = bn.OutputShape[^1];
+                    bool images = g.Rank == 4;
+                    if (images) g.ToChannelsFirst();
+                    else if (g.Rank != 2) throw new NotSupportedException($"BatchNormalization `{bn.Name}` over items of rank {g.Rank - 1} has no ONNX export.");
+                    var ones = Enumerable.Repeat(1f, c).ToArray();
+                    string gamma = bn.Gamma is { } gm ? g.Floats(gm.Name, [c], gm.Value.Span) : g.Floats($"{bn.Name}/gamma", [c], ones);
+                    string beta = bn.Beta is { } bt ? g.Floats(bt.Name, [c], bt.Value.Span) : g.Floats($"{bn.Name}/beta", [c], new float[c]);
+                    g.Op("BatchNormalization", [g.Current, gamma, beta, g.Floats(bn.MovingMean.Name, [c], bn.MovingMean.Value.Span), g.Floats(bn.MovingVariance.Name, [c], bn.MovingVariance.Value.Span)],
+                        ("epsilon", bn.Epsilon), ("momentum", bn.Momentum));
+                    break;
+                }
+                case Dropout:
+                    break;
                 case Activation a:
-                    Activate(a.Function);
+                    g.Activate(a.Function);
                     break;
                 default:
                     throw new NotSupportedException($"Layer {layer.GetType().Name} has no ONNX export.");
             }
         }
-        Node("Identity", [current], "output");
+        g.ToChannelsLast();
+        g.Op("Identity", [g.Current], output: "output");
+        var graph = g.Graph;
         graph.String(2, "dendrite");
         graph.Message(11, ValueInfo("input", [.. model.InputShape]));
         graph.Message(12, ValueInfo("output", [.. model.OutputShape]));
@@ -122,6 +129,101 @@ public static class Onnx
         opset.Varint(2, Opset);
         m.Message(8, opset);
         return m.ToArray();
+    }
+
+    private static Window2D Window(int[] input, Size2D window, Size2D strides, Padding padding) =>
+        Window2D.Create(input[0], input[1], input[2], window, strides, padding, "export");
+
+    /// <summary>ONNX pads: [top, left, bottom, right]; "same" puts the odd pixel at the bottom/right, as TensorFlow.</summary>
+    private static long[] Pads(Window2D g)
+    {
+        int bottom = Math.Max((g.OH - 1) * g.SH + g.KH - g.H, 0) - g.PadTop;
+        int right = Math.Max((g.OW - 1) * g.SW + g.KW - g.W, 0) - g.PadLeft;
+        return [g.PadTop, g.PadLeft, Math.Max(0, bottom), Math.Max(0, right)];
+    }
+
+    /// <summary>The graph under construction: nodes and initializers, the name of the tensor the next layer reads, its rank, and whether it is channels-first.</summary>
+    private sealed class GraphBuilder(int rank)
+    {
+        private int _k;
+        public ProtoWriter Graph { get; } = new();
+        public string Current { get; private set; } = "input";
+        public int Rank { get; set; } = rank;
+        public bool ChannelsFirst { get; set; }
+
+        /// <summary>Adds a node reading <paramref name="inputs"/>; its output becomes <see cref="Current"/>.</summary>
+        public void Op(string op, string[] inputs, params (string Name, object Value)[] attributes) => Op(op, inputs, null, attributes);
+
+        public void Op(string op, string[] inputs, string? output, params (string Name, object Value)[] attributes)
+        {
+            output ??= $"t{_k}";
+            var n = new ProtoWriter();
+            foreach (var i in inputs) n.String(1, i);
+            n.String(2, output);
+            n.String(3, $"{op.ToLowerInvariant()}_{_k++}");
+            n.String(4, op);
+            foreach (var (name, value) in attributes)
+            {
+                var a = new ProtoWriter();
+                a.String(1, name);
+                switch (value)
+                {
+                    case long i: a.Varint(20, 2); a.Varint(3, (ulong)i); break;                                  // INT
+                    case float f: a.Varint(20, 1); a.Fixed32(2, BitConverter.SingleToUInt32Bits(f)); break;     // FLOAT
+                    case long[] ints: a.Varint(20, 7); foreach (long i in ints) a.Varint(8, (ulong)i); break;    // INTS
+                    default: throw new InvalidOperationException($"ONNX attribute {name} of type {value.GetType().Name}");
+                }
+                n.Message(5, a);
+            }
+            Graph.Message(1, n);
+            Current = output;
+        }
+
+        public string Floats(string name, int[] dims, ReadOnlySpan<float> values) => Initializer(name, dims, 1, MemoryMarshal.AsBytes(values));   // FLOAT
+
+        public string Int64s(string name, long[] values) => Initializer(name, [values.Length], 7, MemoryMarshal.AsBytes(values.AsSpan()));   // INT64
+
+        private string Initializer(string name, int[] dims, int dataType, ReadOnlySpan<byte> raw)
+        {
+            var t = new ProtoWriter();
+            foreach (int d in dims) t.Varint(1, (ulong)d);
+            t.Varint(2, (ulong)dataType);
+            t.String(8, name);
+            t.Bytes(9, raw);                                  // raw_data, little-endian
+            Graph.Message(5, t);
+            return name;
+        }
+
+        public void Activate(ActivationFunction f)
+        {
+            string? op = f.Kind switch
+            {
+                ActivationFunction.Kinds.Relu => "Relu",
+                ActivationFunction.Kinds.Tanh => "Tanh",
+                ActivationFunction.Kinds.Sigmoid => "Sigmoid",
+                ActivationFunction.Kinds.Softmax => "Softmax",
+                _ => null,
+            };
+            if (op == "Softmax") { ToChannelsLast(); Op(op, [Current], ("axis", (long)(Rank - 1))); }
+            else if (op is not null) Op(op, [Current]);
+        }
+
+        /// <summary>NHWC → NCHW before an image op, once.</summary>
+        public void ToChannelsFirst()
+        {
+            if (ChannelsFirst) return;
+            if (Rank != 4) throw new NotSupportedException($"An image layer needs (batch, height, width, channels) inputs; this one has rank {Rank}.");
+            Op("Transpose", [Current], ("perm", new long[] { 0, 3, 1, 2 }));
+            ChannelsFirst = true;
+        }
+
+        /// <summary>NCHW → NHWC before anything that depends on Keras's element order.</summary>
+        public void ToChannelsLast()
+        {
+            if (!ChannelsFirst) return;
+            Op("Transpose", [Current], ("perm", new long[] { 0, 2, 3, 1 }));
+            ChannelsFirst = false;
+        }
     }
 
     /// <summary>A float tensor value of shape (batch, dims...), the batch named "batch".</summary>
@@ -155,6 +257,7 @@ internal sealed class ProtoWriter
     private readonly MemoryStream _s = new();
 
     public void Varint(int field, ulong value) { Key(field, 0); Raw(value); }
+    public void Fixed32(int field, uint value) { Key(field, 5); Span<byte> b = stackalloc byte[4]; System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(b, value); _s.Write(b); }
     public void String(int field, string value) => Bytes(field, Encoding.UTF8.GetBytes(value));
     public void Bytes(int field, ReadOnlySpan<byte> value) { Key(field, 2); Raw((ulong)value.Length); _s.Write(value); }
     public void Message(int field, ProtoWriter inner) => Bytes(field, inner._s.GetBuffer().AsSpan(0, (int)inner._s.Length));

@@ -79,3 +79,63 @@ public sealed class Rng
         }
     }
 }
+
+/// <summary>
+/// Counter-based random bits: a pure function of (key, index), so that any element of any step's noise can be drawn
+/// on any thread in any order and drawn again identically (dropout masks, augmentation). Two rounds of a 32-bit
+/// integer hash (Wellons's lowbias32) with two independent 32-bit keys, vectorised with Vector&lt;uint&gt;.
+/// </summary>
+internal static class CounterRng
+{
+    /// <summary>Two 32-bit keys for (seed, step, stream), from SplitMix64.</summary>
+    public static (uint k1, uint k2) Keys(ulong seed, long step, uint stream = 0)
+    {
+        ulong z = seed ^ ((ulong)step * 0x9E3779B97F4A7C15UL) ^ ((ulong)stream << 40);
+        z += 0x9E3779B97F4A7C15UL;
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
+        z ^= z >> 31;
+        return ((uint)z, (uint)(z >> 32));
+    }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    public static uint Hash(uint x)
+    {
+        x ^= x >> 16; x *= 0x7feb352dU; x ^= x >> 15; x *= 0x846ca68bU; x ^= x >> 16;
+        return x;
+    }
+
+    /// <summary>The random bits of element <paramref name="index"/>.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    public static uint Bits(uint k1, uint k2, uint index) => Hash(Hash(index ^ k1) ^ k2);
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    public static System.Numerics.Vector<uint> Hash(System.Numerics.Vector<uint> x)
+    {
+        x ^= System.Numerics.Vector.ShiftRightLogical(x, 16); x *= new System.Numerics.Vector<uint>(0x7feb352dU);
+        x ^= System.Numerics.Vector.ShiftRightLogical(x, 15); x *= new System.Numerics.Vector<uint>(0x846ca68bU);
+        x ^= System.Numerics.Vector.ShiftRightLogical(x, 16);
+        return x;
+    }
+
+    /// <summary>Uniform floats in [0, 1) for indices first, first+1, ... into <paramref name="dst"/> (24 random bits each).</summary>
+    public static void Uniform(uint k1, uint k2, uint first, Span<float> dst)
+    {
+        int vw = System.Numerics.Vector<uint>.Count, i = 0;
+        const float scale = 1f / (1 << 24);
+        if (System.Numerics.Vector.IsHardwareAccelerated)
+        {
+            Span<uint> lanes = stackalloc uint[vw];
+            for (int l = 0; l < vw; l++) lanes[l] = (uint)l;
+            var iota = new System.Numerics.Vector<uint>(lanes);
+            var v1 = new System.Numerics.Vector<uint>(k1); var v2 = new System.Numerics.Vector<uint>(k2);
+            for (; i <= dst.Length - vw; i += vw)
+            {
+                var bits = Hash(Hash((new System.Numerics.Vector<uint>(first + (uint)i) + iota) ^ v1) ^ v2);
+                var f = System.Numerics.Vector.ConvertToSingle(System.Numerics.Vector.AsVectorInt32(System.Numerics.Vector.ShiftRightLogical(bits, 8)));
+                (f * scale).CopyTo(dst.Slice(i));
+            }
+        }
+        for (; i < dst.Length; i++) dst[i] = (Bits(k1, k2, first + (uint)i) >> 8) * scale;
+    }
+}

@@ -79,6 +79,21 @@ public static class Parallelism
         if (_error is { } e) throw new AggregateException("A kernel worker thread failed.", e);
     }
 
+    /// <summary>
+    /// Runs parts 0..parts-1 of <paramref name="work"/> on the pool when it is free, or all of them on the calling
+    /// thread when another caller holds it (or one part is asked for). Parts must not write the same outputs.
+    /// </summary>
+    internal static void RunOrInline(IParallelWork work, int parts)
+    {
+        if (parts > 1 && TryAcquire())
+        {
+            try { Run(work, parts); }
+            finally { Release(); }
+            return;
+        }
+        for (int p = 0; p < parts; p++) work.Execute(p, parts);
+    }
+
     private static void EnsureWorkers(int count)
     {
         if (_workers.Length >= count) return;
