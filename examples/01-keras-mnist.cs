@@ -15,7 +15,7 @@ var model = new Sequential(
     new Rescaling(1f / 255),
     new Dense(1024, activation: "relu"),
     new Dense(10, activation: "softmax")) { Seed = 1 };
-Console.Write(model.Summary());
+model.Summary();
 
 model.Compile(loss: "categorical_crossentropy", optimizer: new SGD(learningRate: 0.1f), metrics: ["accuracy"]);
 var history = model.Fit(train, batchSize: 128, epochs: epochs, validationData: test);

@@ -19,7 +19,7 @@ model.Add(new Dense(128, activation: "relu"));
 model.Add(new Dense(128, activation: "relu"));
 model.Add(new Dense(10, activation: "softmax"));
 model.Compile(loss: "categorical_crossentropy", optimizer: new SGD(0.001f), metrics: ["accuracy"]);
-Console.Write(model.Summary());
+model.Summary();
 
 var history = model.Fit(xTrain, yTrainOneHot, batchSize: 32, epochs: 10);
 var result = model.Evaluate(xTest, yTestOneHot);

@@ -11,7 +11,7 @@ var model = new Sequential(
     new Flatten(inputShape: [28, 28]),
     new Rescaling(1f / 255),
     new Dense(10, activation: "softmax", kernelInitializer: "zeros")) { Seed = 1 };
-Console.Write(model.Summary());
+model.Summary();
 model.Compile(loss: "categorical_crossentropy", optimizer: new SGD(0.5f), metrics: ["accuracy"]);
 var history = model.Fit(train, batchSize: 100, epochs: 10);
 var result = model.Evaluate(test);

@@ -33,8 +33,11 @@ internal static class Cli
         };
         try
         {
+            Terminal.Configure();
+            Checks.ParseNumbersPlainly(root);
             var parsed = root.Parse(args);
             Verbose = parsed.GetValue(verbose);
+            if (parsed.Errors.Count > 0) return Checks.Invoke(parsed);
             return parsed.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
         }
         catch (Exception e) { return Unexpected(e); }
@@ -63,7 +66,7 @@ internal static class Cli
         catch (Exception e) when (e is ArgumentException or InvalidOperationException or InvalidDataFormatException or IOException
             or UnauthorizedAccessException or NotSupportedException)
         {
-            Error(e.Message);
+            Error(Messages.ForUser(e));
             return UserError;
         }
     }

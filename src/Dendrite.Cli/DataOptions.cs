@@ -11,6 +11,8 @@ internal sealed class DataOptions
     public readonly Option<bool> Offline = new("--offline") { Description = "Never use the network: fail with instructions if the data is not on this machine" };
     public readonly Option<int> ImageSize = new("--image-size") { Description = "Side of the square images made from a folder of pictures", DefaultValueFactory = _ => 28 };
 
+    public DataOptions() => Checks.Between(ImageSize, 1, 1024);
+
     public void AddTo(Command c) { c.Add(Dataset); c.Add(Offline); c.Add(ImageSize); }
 
     public (Dataset Train, Dataset Test) Load(ParseResult r)

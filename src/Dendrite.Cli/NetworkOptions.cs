@@ -20,6 +20,17 @@ internal sealed class NetworkOptions
     public readonly Option<string> Scale = new("--scale") { Description = "Input scaling: 0-1 (pixels / 255, a Rescaling layer) or raw (0..255)", DefaultValueFactory = _ => "0-1" };
     public readonly Option<ulong?> Seed = new("--seed") { Description = "Seed for weights and shuffling (same seed and threads: same weights)" };
 
+    /// <summary>Each choice is checked while the command line is parsed, by the library's own reader, before any data is loaded.</summary>
+    public NetworkOptions()
+    {
+        Checks.ReadBy(Hidden, v => ParseHidden(v));
+        Checks.ReadBy(Activation, v => ActivationFunction.Get(v));
+        Checks.ReadBy(OutputActivation, v => ActivationFunction.Get(v));
+        Checks.ReadBy(Loss, v => Losses.Loss.Get(v));
+        Checks.ReadBy(Init, v => { Initializer i = v; });
+        Checks.OneOf(Scale, "0-1", "raw");
+    }
+
     public void AddTo(Command c)
     {
         c.Add(Arch); c.Add(Layers); c.Add(Hidden); c.Add(Activation); c.Add(OutputActivation); c.Add(Loss); c.Add(Init); c.Add(Scale); c.Add(Seed);

@@ -29,7 +29,8 @@ internal sealed class SpectreProgress(ProgressContext ctx) : Callback
     {
         _task!.Value = _task.MaxValue;
         string val = logs.HasValidation ? string.Create(CultureInfo.InvariantCulture, $" val_loss {logs.ValLoss:F4} val_acc {logs.ValAccuracy:F4}") : "";
-        _task.Description = string.Create(CultureInfo.InvariantCulture, $"Epoch {logs.Epoch}/{_info!.Epochs} {logs.Seconds:F1}s loss {logs.Loss:F4} acc {logs.Accuracy:F4}{val}");
+        string resumed = logs.StepsRun > 0 && logs.StepsRun < _info!.StepsPerEpoch ? $" (resumed at step {logs.FirstStep}: {logs.StepsRun} steps)" : "";
+        _task.Description = string.Create(CultureInfo.InvariantCulture, $"Epoch {logs.Epoch}/{_info!.Epochs}{resumed} {logs.Seconds:F1}s loss {logs.Loss:F4} acc {logs.Accuracy:F4}{val}");
         _task.StopTask();
     }
 }

@@ -5,9 +5,31 @@ using Spectre.Console;
 
 namespace Dendrite.Cli;
 
-/// <summary>End-of-training output in the terminal: a compact confusion matrix and the per-class table.</summary>
+/// <summary>How the console is set up, and end-of-training output: a compact confusion matrix and the per-class table.</summary>
 internal static class Terminal
 {
+    /// <summary>True when output should carry no colour or bold: stdout is not a terminal, NO_COLOR is set (no-color.org), or TERM is dumb.</summary>
+    public static bool Plain { get; private set; }
+
+    /// <summary>
+    /// Sets up Spectre.Console once, at start: no escape codes at all (colour, bold, cursor moves) when <see cref="Plain"/>;
+    /// and, when stdout is a file or a pipe, a line as long as it needs, so that tables never wrap a path mid-word.
+    /// </summary>
+    public static void Configure()
+    {
+        bool redirected = Console.IsOutputRedirected;
+        Plain = redirected || Environment.GetEnvironmentVariable("NO_COLOR") is { Length: > 0 } || Environment.GetEnvironmentVariable("TERM") == "dumb";
+        if (!Plain) return;
+        AnsiConsole.Console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Ansi = AnsiSupport.No,
+            ColorSystem = ColorSystemSupport.NoColors,
+            Interactive = redirected ? InteractionSupport.No : InteractionSupport.Detect,
+            Out = new AnsiConsoleOutput(Console.Out),
+        });
+        if (redirected) AnsiConsole.Profile.Width = 1 << 16;
+    }
+
     public static void Show(ConfusionMatrix m)
     {
         var grid = new Table().Border(TableBorder.Minimal).Title("Confusion matrix (rows: true class, columns: predicted)");

@@ -30,6 +30,9 @@ internal static class TrainCommand
         var report = new Option<string?>("--report") { Description = "Write charts (SVG and PNG), CSV histories and report.html into this folder" };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "No progress output" };
         var overwrite = new Option<bool>("--overwrite") { Description = "Let a diverged run replace an existing --save file or checkpoint" };
+        // Checked while the command line is parsed, before any data is loaded (see Checks).
+        Checks.AtLeast(epochs, 1); Checks.AtLeast(batch, 1); Checks.Positive(lr); Checks.Between(momentum, 0f, 1f, maxExcluded: true);
+        Checks.Between(validationSplit, 0f, 1f, maxExcluded: true); Checks.AtLeast(threads, 1);
 
         var cmd = new Command("train", "Train a network (dense by default, or a CNN with --arch/--layers) on MNIST and report test loss and accuracy");
         net.AddTo(cmd);
@@ -76,7 +79,7 @@ internal static class TrainCommand
             }
             if (batchSize > 0) model.CheckMemory(batchSize, trainSet.ItemShape);   // before the weights are made
             bool q = r.GetValue(quiet);
-            if (!q && state is null) AnsiConsole.Write(new Text(Printable.EscapeLines(model.Summary())));
+            if (!q && state is null) AnsiConsole.Write(new Text(Printable.EscapeLines(model.SummaryText())));
 
             var callbacks = new List<Callback>();
             var interrupt = new InterruptCallback();

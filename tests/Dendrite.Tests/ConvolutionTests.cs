@@ -25,13 +25,13 @@ public class ConvolutionTests
                 for (int bb = 0; bb < ow; bb++)
                     for (int o = 0; o < f; o++)
                     {
-                        double s = b is null ? 0 : b[o];
+                        double s = b is null ? 0 : b.Span[o];
                         for (int p = 0; p < kh; p++)
                             for (int q = 0; q < kw; q++)
                             {
                                 int ih = a * sh - top + p, iw = bb * sw - left + q;
                                 if (ih < 0 || ih >= h || iw < 0 || iw >= wd) continue;
-                                for (int ch = 0; ch < c; ch++) s += (double)x[((i * h + ih) * wd + iw) * c + ch] * w[((p * kw + q) * c + ch) * f + o];
+                                for (int ch = 0; ch < c; ch++) s += (double)x.Span[((i * h + ih) * wd + iw) * c + ch] * w.Span[((p * kw + q) * c + ch) * f + o];
                             }
                         y[((i * oh + a) * ow + bb) * f + o] = (float)s;
                     }
@@ -58,7 +58,7 @@ public class ConvolutionTests
         var y = Ops.Conv2D(new Constant(x), new Constant(k), new Constant(b), (sh, sw), same ? Padding.Same : Padding.Valid).Evaluate();
         var expected = ReferenceConv(x, k, b, sh, sw, same, out int oh, out int ow);
         Assert.Equal([n, oh, ow, 4], y.Shape);
-        for (int i = 0; i < expected.Length; i++) Assert.Equal(expected[i], y[i], 1e-5f);
+        for (int i = 0; i < expected.Length; i++) Assert.Equal(expected[i], y.Span[i], 1e-5f);
     }
 
     [Theory]
@@ -78,7 +78,7 @@ public class ConvolutionTests
         var x = Rand(6, 40, 30, 30, 8); var k = Rand(7, 3, 3, 8, 16);
         var y = Ops.Conv2D(new Constant(x), new Constant(k), null, 1, Padding.Same).Evaluate();
         var expected = ReferenceConv(x, k, null, 1, 1, true, out _, out _);
-        for (int i = 0; i < expected.Length; i += 7) Assert.Equal(expected[i], y[i], 2e-4f);
+        for (int i = 0; i < expected.Length; i += 7) Assert.Equal(expected[i], y.Span[i], 2e-4f);
     }
 
     [Theory]
@@ -125,9 +125,9 @@ public class ConvolutionTests
                             for (int q = 0; q < 3; q++)
                             {
                                 int ih = a * 2 + p, iw = b * 2 + q;   // same padding: (3-1)*2+3-6 = 1 total, 0 on top/left
-                                if (ih < 6 && iw < 6) best = Math.Max(best, x[((n * 6 + ih) * 6 + iw) * 37 + c]);
+                                if (ih < 6 && iw < 6) best = Math.Max(best, x.Span[((n * 6 + ih) * 6 + iw) * 37 + c]);
                             }
-                        Assert.Equal(best, y[((n * 3 + a) * 3 + b) * 37 + c]);
+                        Assert.Equal(best, y.Span[((n * 3 + a) * 3 + b) * 37 + c]);
                     }
     }
 
@@ -154,14 +154,14 @@ public class ConvolutionTests
         for (int c = 0; c < 7; c++)
         {
             double m = 0, v = 0, ym = 0, yv = 0;
-            for (int r = 0; r < 300; r++) { m += x[r * 7 + c]; ym += y[r * 7 + c]; }
+            for (int r = 0; r < 300; r++) { m += x.Span[r * 7 + c]; ym += y.Span[r * 7 + c]; }
             m /= 300; ym /= 300;
-            for (int r = 0; r < 300; r++) { v += Math.Pow(x[r * 7 + c] - m, 2); yv += Math.Pow(y[r * 7 + c] - ym, 2); }
+            for (int r = 0; r < 300; r++) { v += Math.Pow(x.Span[r * 7 + c] - m, 2); yv += Math.Pow(y.Span[r * 7 + c] - ym, 2); }
             v /= 300; yv /= 300;
             Assert.Equal(0, ym, 1e-5);
             Assert.Equal(v / (v + 1e-3), yv, 1e-4);
-            Assert.Equal(0.01 * m, mm.Value[c], 1e-5);
-            Assert.Equal(0.99 + 0.01 * v, mv.Value[c], 1e-5);
+            Assert.Equal(0.01 * m, mm.Value.Span[c], 1e-5);
+            Assert.Equal(0.99 + 0.01 * v, mv.Value.Span[c], 1e-5);
         }
     }
 
@@ -176,7 +176,7 @@ public class ConvolutionTests
         var a = d.Evaluate().ToArray();
         int zeros = a.Count(v => v == 0);
         Assert.InRange(zeros, 0.25 * a.Length, 0.35 * a.Length);
-        for (int i = 0; i < a.Length; i++) if (a[i] != 0) Assert.Equal(x.Value[i] / 0.7f, a[i], 1e-6f);
+        for (int i = 0; i < a.Length; i++) if (a[i] != 0) Assert.Equal(x.Value.Span[i] / 0.7f, a[i], 1e-6f);
         Assert.Equal(a, d.Evaluate().ToArray());                            // same seed and step: same mask
         sw.Step = 8;
         Assert.NotEqual(a, d.Evaluate().ToArray());
@@ -233,7 +233,7 @@ public class ConvolutionTests
         Assert.Equal(1_199_882, mnistCnn.ParamCount);
         var bn = new Sequential(new Conv2D(16, 3, inputShape: [8, 8, 1]), new BatchNormalization());
         bn.Build(8, 8, 1);
-        Assert.Contains("Non-trainable params: 32", bn.Summary());
+        Assert.Contains("Non-trainable params: 32", bn.SummaryText());
         Assert.Equal(16 * 9 + 16 + 4 * 16, bn.ParamCount);
     }
 
@@ -243,7 +243,7 @@ public class ConvolutionTests
         var t = new Tensor(shape);
         var order = Enumerable.Range(0, t.Length).ToArray();
         new Rng(seed).Shuffle(order);
-        for (int i = 0; i < t.Length; i++) t[i] = order[i] * 0.05f - t.Length * 0.025f;
+        for (int i = 0; i < t.Length; i++) t.Span[i] = order[i] * 0.05f - t.Length * 0.025f;
         return t;
     }
 }

@@ -147,7 +147,23 @@ public class DatasetTests
         var e = Assert.Throws<IOException>(() => new DatasetStore(cache.Path).Load(info, out _));
         Assert.Contains("Could not download", e.Message);
         Assert.Contains("Put these files in", e.Message);
-        Assert.Empty(Directory.GetFiles(cache.File("cut")));
+        Assert.False(Directory.Exists(cache.File("cut")), "a failed first download left an empty folder in the cache");
+        Assert.True(Directory.Exists(cache.Path));
+        Directory.CreateDirectory(cache.File("cut"));                       // a folder that was there before stays
+        Assert.Throws<IOException>(() => new DatasetStore(cache.Path).Load(info, out _));
+        Assert.True(Directory.Exists(cache.File("cut")));
+    }
+
+    [Fact]
+    public void TheNotMnistOfflineMessageSaysWhatEachFileIsAndHowToCheckIt()
+    {
+        using var cache = new TempDir();
+        var e = Assert.Throws<InvalidOperationException>(() => new DatasetStore(cache.Path, offline: true).Load(KnownDatasets.NotMnist, out _));
+        Assert.Contains("t10k-images-idx3-ubyte.gz   3,172,375 bytes  sha256 70ae9e06201f2827e5b0a3781a3169d735dd2efc69996b9eeaee7f10ed4044d7", e.Message);
+        // Only a git blob id is published for the training images: the message says so, and how to check it.
+        Assert.Contains("train-images-idx3-ubyte.gz  size not published  git blob 6cf3076b36bafa7da1563b28bbe863fd78a008a8", e.Message);
+        Assert.Contains("sha256sum FILE (git hash-object FILE for a git blob id) must print the value above", e.Message);
+        Assert.False(Directory.Exists(cache.File("notmnist")));
     }
 
     [Fact]

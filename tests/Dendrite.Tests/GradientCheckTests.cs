@@ -22,7 +22,7 @@ public class GradientCheckTests
         if (output.Value.Length != 1 || output.Value.Rank != 0)
         {
             var weights = new Tensor(output.Value.Shape);
-            for (int i = 0; i < weights.Length; i++) weights[i] = rng.Uniform(-1, 1);
+            for (int i = 0; i < weights.Length; i++) weights.Span[i] = rng.Uniform(-1, 1);
             loss = Ops.Sum(output * new Constant(weights));
         }
         loss.Backward();
@@ -57,7 +57,7 @@ public class GradientCheckTests
     {
         var rng = new Rng(seed);
         var t = new Tensor(shape);
-        for (int i = 0; i < t.Length; i++) t[i] = rng.Uniform(lo, hi);
+        for (int i = 0; i < t.Length; i++) t.Span[i] = rng.Uniform(lo, hi);
         return t;
     }
 
@@ -65,7 +65,8 @@ public class GradientCheckTests
     internal static Tensor AwayFromZero(ulong seed, params int[] shape)
     {
         var t = Rand(seed, shape);
-        for (int i = 0; i < t.Length; i++) t[i] = t[i] >= 0 ? t[i] + 0.1f : t[i] - 0.1f;
+        var s = t.Span;
+        for (int i = 0; i < s.Length; i++) s[i] = s[i] >= 0 ? s[i] + 0.1f : s[i] - 0.1f;
         return t;
     }
 
@@ -109,6 +110,22 @@ public class GradientCheckTests
     [Fact] public void SumAxis1() => Check(v => Ops.Sum(v[0], 1), Rand(1, 3, 4));
     [Fact] public void MeanAxis0() => Check(v => Ops.Mean(v[0], 0), Rand(1, 3, 4));
     [Fact] public void MeanAxisLast() => Check(v => Ops.Mean(v[0], -1), Rand(1, 3, 4));
+    [Fact] public void Divide() => Check(v => Ops.Divide(v[0], v[1]), Rand(1, 3, 4), Rand(2, 0.5f, 2f, 3, 4));
+    [Fact] public void DivideBroadcastRow() => Check(v => Ops.Divide(v[0], v[1]), Rand(1, 3, 4), Rand(2, 0.5f, 2f, 4));
+    [Fact] public void DivideByScalar() => Check(v => Ops.Divide(v[0], v[1]), Rand(1, 3, 4), Tensor.Scalar(-1.5f));
+    [Fact] public void CastToFloatPassesTheGradient() => Check(v => Ops.Cast(v[0]) * v[0], Rand(1, 3, 4));
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(-2)]
+    public void SumAndMeanOverAnyAxisOfRank3(int axis)
+    {
+        Check(v => Ops.Sum(v[0], axis), Rand(1, 2, 3, 4));
+        Check(v => Ops.Mean(v[0], axis), Rand(1, 2, 3, 4));
+    }
+
     [Fact] public void Reshape() => Check(v => Ops.Reshape(v[0], -1, 12) * v[1], Rand(1, 2, 3, 4), Rand(2, 12));
 
     [Theory]

@@ -110,11 +110,11 @@ public class NeuronTests
     public void ThePerceptronRuleLearnsAndAndOr()
     {
         float[][] x = [[0, 0], [0, 1], [1, 0], [1, 1]];
-        var and = new Perceptron([0, 0], 0);
+        var and = new Perceptron([0, 0], bias: 0);
         var mistakes = and.Train(x, [0, 0, 0, 1]);
         Assert.Equal(0, mistakes[^1]);
         Assert.Equal([0, 0, 0, 1], x.Select(v => and.Output(v)));
-        var or = new Perceptron([0, 0], 0);
+        var or = new Perceptron([0, 0], bias: 0);
         or.Train(x, [0, 1, 1, 1]);
         Assert.Equal([0, 1, 1, 1], x.Select(v => or.Output(v)));
     }
@@ -123,7 +123,7 @@ public class NeuronTests
     public void ThePerceptronCannotLearnXor()
     {
         float[][] x = [[0, 0], [0, 1], [1, 0], [1, 1]];
-        var mistakes = new Perceptron([0, 0], 0).Train(x, [0, 1, 1, 0], epochs: 50);
+        var mistakes = new Perceptron([0, 0], bias: 0).Train(x, [0, 1, 1, 0], epochs: 50);
         Assert.Equal(50, mistakes.Count);
         Assert.True(mistakes[^1] > 0);
     }

@@ -27,13 +27,13 @@ public class ModelTests
         var m = Mlp(1, hidden);
         m.Build(28, 28);
         Assert.Equal(expected, m.ParamCount);
-        Assert.Contains($"Total params: {expected:N0}", m.Summary());
+        Assert.Contains($"Total params: {expected:N0}", m.SummaryText());
     }
 
     [Fact]
     public void SummaryListsLayersAndShapes()
     {
-        var s = Mlp(1, 1024).Summary();
+        var s = Mlp(1, 1024).SummaryText();
         Assert.Contains("(None, 784)", s);
         Assert.Contains("(None, 1024)", s);
         Assert.Contains("803,840", s);

@@ -89,7 +89,7 @@ public class RobustCliTests
         }
         var export = Dendrite(dir.Path, ["export", "--onnx", "model.dendrite", "./folder/../model.dendrite"]);
         Assert.Equal(1, export.Exit);
-        Assert.Contains("--onnx model.dendrite and output ./folder/../model.dendrite are the same file", export.Err);
+        Assert.Contains("model model.dendrite and output ./folder/../model.dendrite are the same file", export.Err);
         // A run may resume a checkpoint into itself: that pair passes, and the data set is what fails.
         var resume = Dendrite(dir.Path, ["train", "--dataset", "no-such-data-set", "--resume", "model.dendrite", "--checkpoint", "model.dendrite"]);
         Assert.Contains("no-such-data-set", resume.Err);

@@ -38,7 +38,7 @@ public class SerializationTests
         var loaded = Sequential.Load(dir.File("m.dendrite"));
         Assert.Equal(before, loaded.Predict(Data.Test.Take(200)).ToArray());
         Assert.Equal(model.ClassNames, loaded.ClassNames);
-        Assert.Equal(model.Summary().Replace("\r", ""), loaded.Summary().Replace("\r", ""));
+        Assert.Equal(model.SummaryText().Replace("\r", ""), loaded.SummaryText().Replace("\r", ""));
         Assert.Equal("categorical_crossentropy", loaded.Loss!.Name);
         Assert.Equal(0.1f, loaded.Optimizer!.LearningRate);
         // and the loaded model trains on
@@ -118,7 +118,7 @@ public class SerializationTests
         whole.Save(dir.File("m.dendrite"));
         var loaded = Sequential.Load(dir.File("m.dendrite"));
         Assert.Equal(whole.Predict(Data.Test.Take(50)).ToArray(), loaded.Predict(Data.Test.Take(50)).ToArray());
-        Assert.Equal(whole.Summary(), loaded.Summary());
+        Assert.Equal(whole.SummaryText(), loaded.SummaryText());
 
         var part = Fresh();
         part.Fit(train, batchSize: 32, epochs: 2, verbose: 0, seed: 5, callbacks: [new StopAt(epoch: 2, step: 4)]);

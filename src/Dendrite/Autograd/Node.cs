@@ -190,9 +190,17 @@ public sealed class Placeholder : Node
         for (int i = 0; ok && i < s.Length; i++) ok = Shape[i] == -1 || Shape[i] == s[i];
         if (!ok) throw new ArgumentException($"Placeholder `{Name}` expects shape {Tensor.ShapeToString(Shape)}; received a tensor of shape {Tensor.ShapeToString(s)}.");
         Value = value;
+        IsFed = true;
     }
 
-    protected internal override void Forward() { }
+    /// <summary>True once a value has been fed.</summary>
+    public bool IsFed { get; private set; }
+
+    protected internal override void Forward()
+    {
+        if (!IsFed) throw new InvalidOperationException($"Placeholder `{Name}` of shape {Tensor.ShapeToString(Shape)} has not been fed: call Feed(tensor) on it before running the graph.");
+    }
+
     protected internal override void Backprop() { }
 }
 

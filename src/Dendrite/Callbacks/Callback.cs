@@ -13,6 +13,15 @@ public readonly record struct BatchLogs(int Step, int Steps, double Loss, double
 /// <summary>One epoch's figures. Validation figures are NaN when there is no validation data.</summary>
 public sealed record EpochLogs(int Epoch, double Loss, double Accuracy, double ValLoss, double ValAccuracy, double Seconds)
 {
+    /// <summary>
+    /// The steps this run took in the epoch: all of them, except in the first epoch of a resumed run, which starts
+    /// where the checkpoint stopped (<see cref="Seconds"/> then times those steps only). 0 when not given: all.
+    /// </summary>
+    public int StepsRun { get; init; }
+
+    /// <summary>The step the epoch started from in this run: 0, or where a resumed checkpoint stopped.</summary>
+    public int FirstStep { get; init; }
+
     public bool HasValidation => !double.IsNaN(ValLoss);
 }
 
@@ -37,6 +46,7 @@ public sealed class ConsoleProgress(TextWriter? writer = null) : Callback
     private readonly Stopwatch _clock = new();
     private TrainingInfo? _info;
     private long _lastDraw;
+    private int _firstStep = -1;
 
     public override void OnTrainBegin(Sequential model, TrainingInfo info) => _info = info;
 
@@ -45,20 +55,23 @@ public sealed class ConsoleProgress(TextWriter? writer = null) : Callback
         _out.WriteLine($"Epoch {epoch}/{_info!.Epochs}");
         _clock.Restart();
         _lastDraw = 0;
+        _firstStep = -1;
     }
 
     public override void OnBatchEnd(int epoch, in BatchLogs logs)
     {
+        if (_firstStep < 0) _firstStep = logs.Step - 1;   // 0, or where a resumed run starts in its first epoch
         if (!_live || _clock.ElapsedMilliseconds - _lastDraw < 100) return;
         _lastDraw = _clock.ElapsedMilliseconds;
-        double perStep = _clock.Elapsed.TotalSeconds / logs.Step;
+        double perStep = _clock.Elapsed.TotalSeconds / Math.Max(1, logs.Step - _firstStep);
         _out.Write($"\r{Bar(logs.Step, logs.Steps)} - ETA: {Duration(perStep * (logs.Steps - logs.Step))} - loss: {logs.MeanLoss:F4} - accuracy: {logs.MeanAccuracy:F4}");
     }
 
     public override void OnEpochEnd(EpochLogs logs)
     {
-        int steps = _info!.StepsPerEpoch;
-        string line = $"{Bar(steps, steps)} - {Duration(logs.Seconds)} {PerStep(logs.Seconds / steps)} - loss: {logs.Loss:F4} - accuracy: {logs.Accuracy:F4}";
+        int steps = _info!.StepsPerEpoch, ran = logs.StepsRun > 0 ? logs.StepsRun : steps;
+        string resumed = ran < steps ? $" (resumed at step {logs.FirstStep}: {ran} steps run)" : "";
+        string line = $"{Bar(steps, steps)}{resumed} - {Duration(logs.Seconds)} {PerStep(logs.Seconds / Math.Max(1, ran))} - loss: {logs.Loss:F4} - accuracy: {logs.Accuracy:F4}";
         if (logs.HasValidation) line += $" - val_loss: {logs.ValLoss:F4} - val_accuracy: {logs.ValAccuracy:F4}";
         _out.Write(_live ? "\r" + line + "\x1b[K\n" : line + "\n");
     }

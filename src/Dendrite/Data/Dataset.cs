@@ -30,6 +30,9 @@ public sealed class Dataset
     }
 
     public string Name { get; }
+
+    /// <summary>The data set this split belongs to: "mnist" for "mnist-train" or "mnist-test"; the name itself otherwise.</summary>
+    public string BaseName => Name.EndsWith("-train", StringComparison.Ordinal) ? Name[..^6] : Name.EndsWith("-test", StringComparison.Ordinal) ? Name[..^5] : Name;
     public int Count { get; }
     public int[] ItemShape { get; }
     public int ItemSize { get; }
@@ -50,16 +53,36 @@ public sealed class Dataset
         return t;
     }
 
-    /// <summary>Labels as floats of shape (Count,).</summary>
+    /// <summary>Labels as floats of shape (Count,), carrying the <see cref="ClassNames"/> (see <see cref="Tensor.ClassNames"/>).</summary>
     public Tensor LabelsAsTensor()
     {
-        var t = new Tensor(Count);
+        var t = new Tensor(Count) { ClassNames = ClassNames };
         ToFloats(Labels, t.Span, 1f);
         return t;
     }
 
     /// <summary>Labels one-hot encoded, shape (Count, Classes).</summary>
     public Tensor OneHotLabels() => Datasets.ToCategorical(LabelsAsTensor(), Classes);
+
+    /// <summary>
+    /// Batches drawn as the TensorFlow tutorial's <c>mnist.train.next_batch</c>: a new permutation each epoch from
+    /// <paramref name="seed"/>; images as floats times <paramref name="scale"/> (1/255 by default, giving [0, 1], as the
+    /// tutorial's data), labels one-hot (or class indices with <paramref name="oneHot"/> false), both carrying the class names.
+    /// </summary>
+    public BatchIterator Batches(ulong seed = 0, float scale = 1f / 255, bool oneHot = true) => Batches(new Rng(seed), scale, oneHot);
+
+    /// <summary>As <see cref="Batches(ulong, float, bool)"/>, drawing the permutations from <paramref name="rng"/> (shared with whatever else it seeds).</summary>
+    public BatchIterator Batches(Rng rng, float scale = 1f / 255, bool oneHot = true) =>
+        new(new Models.ImageSource(this, scale), new Models.LabelSource(this, oneHot), rng, shuffle: true, ClassNames);
+
+    private BatchIterator? _batches;
+
+    /// <summary>
+    /// The next <paramref name="batchSize"/> images and one-hot labels, as the tutorial's <c>mnist.train.next_batch(100)</c>:
+    /// pixels in [0, 1], shape (batchSize, ItemShape...), from passes over this data set shuffled with seed 0. For
+    /// another seed or scale, draw from <see cref="Batches(ulong, float, bool)"/>.
+    /// </summary>
+    public (Tensor Images, Tensor Labels) NextBatch(int batchSize) => (_batches ??= Batches()).NextBatch(batchSize);
 
     /// <summary>Items [start, start + count) as a new dataset.</summary>
     public Dataset Slice(int start, int count)
@@ -90,7 +113,7 @@ public static class Datasets
         ArgumentNullException.ThrowIfNull(labels);
         if (classes <= 0) throw new ArgumentOutOfRangeException(nameof(classes), classes, "Expected a positive number of classes.");
         var src = labels.Span;
-        var t = new Tensor(src.Length, classes);
+        var t = new Tensor(src.Length, classes) { ClassNames = labels.ClassNames is { } names && names.Length == classes ? names : null };
         var dst = t.Span;
         for (int i = 0; i < src.Length; i++)
         {

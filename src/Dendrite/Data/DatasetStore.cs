@@ -73,7 +73,22 @@ public sealed class DatasetStore(string? cacheDirectory = null, bool offline = f
     {
         string folder = Path.Combine(CacheDirectory, info.Name);
         if (Offline) throw new InvalidOperationException($"{info.Name} is not on this machine, and offline mode forbids downloading it.\n{Instructions(info, folder)}");
+        bool created = !Directory.Exists(folder);
         Directory.CreateDirectory(folder);
+        try
+        {
+            DownloadInto(folder, info);
+        }
+        catch when (created && Directory.Exists(folder) && !Directory.EnumerateFileSystemEntries(folder).Any())
+        {
+            Directory.Delete(folder);   // a failed first download leaves no empty folder that looks like a cached data set
+            throw;
+        }
+        return folder;
+    }
+
+    private void DownloadInto(string folder, DatasetInfo info)
+    {
         var client = http ?? SharedClient.Value;
         foreach (var file in info.Files)
         {
@@ -104,7 +119,6 @@ public sealed class DatasetStore(string? cacheDirectory = null, bool offline = f
             }
             if (!done) throw new IOException($"Could not download {file.Name} of {info.Name}:\n{string.Join("\n", errors)}\n{Instructions(info, folder)}");
         }
-        return folder;
     }
 
     private void Fetch(HttpClient client, string url, string part, DataFile file)
@@ -159,9 +173,13 @@ public sealed class DatasetStore(string? cacheDirectory = null, bool offline = f
     public static string Instructions(DatasetInfo info, string folder)
     {
         var sb = new StringBuilder($"Put these files in {folder} (or in $DENDRITE_DATA/{info.Name}):\n");
+        int width = info.Files.Max(f => f.Name.Length);
         foreach (var f in info.Files)
-            sb.Append($"  {f.Name}{(f.Size is long s ? $"  {s:N0} bytes" : "")}{(f.Sha256 is { } h ? $"  sha256 {h}" : f.GitBlobSha1 is { } b ? $"  git blob {b}" : "")}\n");
-        sb.Append("They are published at: ").Append(string.Join(" or ", info.Mirrors.Select(m => m + "<file>")));
+            sb.Append($"  {f.Name.PadRight(width)}  {(f.Size is long s ? $"{s:N0} bytes" : "size not published")}  {(f.Sha256 is { } h ? $"sha256 {h}" : f.GitBlobSha1 is { } b ? $"git blob {b}" : "no published checksum")}\n");
+        sb.Append("They are published at: ").Append(string.Join(" or ", info.Mirrors.Select(m => m + "<file>"))).Append('\n');
+        sb.Append("To check a file: ls -l FILE shows its size, and sha256sum FILE");
+        if (info.Files.Any(f => f.Sha256 is null && f.GitBlobSha1 is not null)) sb.Append(" (git hash-object FILE for a git blob id)");
+        sb.Append(" must print the value above.");
         return sb.ToString();
     }
 

@@ -46,6 +46,34 @@ public abstract class Layer
     /// <summary>The layer's variables (kernel, bias...), empty for layers without weights.</summary>
     public virtual IReadOnlyList<Variable> Weights => [];
 
+    /// <summary>Copies of the layer's weights, in the order of <see cref="Weights"/> (Keras's layer.get_weights(): a Dense layer's kernel, then its bias).</summary>
+    public Tensor[] GetWeights() => Weights.Select(w => w.Value.Clone()).ToArray();
+
+    /// <summary>
+    /// Sets the layer's weights from copies of <paramref name="weights"/>, in the order of <see cref="Weights"/>, each of
+    /// the same shape (Keras's layer.set_weights()). A layer given an inputShape but not yet built is built first, so
+    /// a hand-set layer takes two lines: <c>var d = new Dense(1, inputShape: [2]); d.SetWeights(kernel, bias);</c>.
+    /// </summary>
+    public void SetWeights(params Tensor[] weights)
+    {
+        ArgumentNullException.ThrowIfNull(weights);
+        if (!IsBuilt)
+        {
+            if (InputShape is null) throw new InvalidOperationException($"Layer `{Name}` has no weights yet: give it an inputShape, or build the model it is in, before setting them.");
+            Build(InputShape, new Rng(0));   // the initial values are replaced below
+        }
+        var mine = Weights;
+        if (weights.Length != mine.Count)
+            throw new ArgumentException($"You called SetWeights on layer `{Name}` with {weights.Length} weight{(weights.Length == 1 ? "" : "s")}, but the layer has {mine.Count}: {string.Join(", ", mine.Select(w => $"{w.Name} {Tensor.ShapeToString(w.Value.ShapeSpan)}"))}.");
+        for (int i = 0; i < weights.Length; i++)
+        {
+            ArgumentNullException.ThrowIfNull(weights[i]);
+            if (!weights[i].ShapeSpan.SequenceEqual(mine[i].Value.ShapeSpan))
+                throw new ArgumentException($"Layer `{Name}` weight {mine[i].Name} has shape {Tensor.ShapeToString(mine[i].Value.ShapeSpan)}; the value given for it has shape {Tensor.ShapeToString(weights[i].ShapeSpan)}.");
+        }
+        for (int i = 0; i < weights.Length; i++) weights[i].Span.CopyTo(mine[i].Value.Span);
+    }
+
     /// <summary>The number of scalars in <see cref="Weights"/>.</summary>
     public int ParamCount => Weights.Sum(w => w.Value.Length);
 

@@ -43,8 +43,8 @@ internal sealed class TensorSource : DataSource
     }
 }
 
-/// <summary>A dataset's images, converted from bytes to floats per batch (values 0..255).</summary>
-internal sealed class ImageSource(Dataset d) : DataSource
+/// <summary>A dataset's images, converted from bytes to floats per batch: values 0..255 times <paramref name="scale"/>.</summary>
+internal sealed class ImageSource(Dataset d, float scale = 1f) : DataSource
 {
     public override int Count => d.Count;
     public override int[] ItemShape => d.ItemShape;
@@ -52,7 +52,7 @@ internal sealed class ImageSource(Dataset d) : DataSource
     public override void Gather(ReadOnlySpan<int> indices, Span<float> dst)
     {
         int size = d.ItemSize;
-        for (int i = 0; i < indices.Length; i++) Dataset.ToFloats(d.Image(indices[i]), dst.Slice(i * size, size), 1f);
+        for (int i = 0; i < indices.Length; i++) Dataset.ToFloats(d.Image(indices[i]), dst.Slice(i * size, size), scale);
     }
 }
 

@@ -9,9 +9,29 @@ using Dendrite.Optimizers;
 
 namespace Dendrite.Models;
 
-/// <summary>Loss and accuracy of a model on some data.</summary>
-public readonly record struct Evaluation(double Loss, double Accuracy)
+/// <summary>
+/// Loss and accuracy of a model on some data. It reads as Keras's <c>score = model.evaluate(...)</c> does:
+/// <c>var (loss, acc) = model.Evaluate(test);</c> or <c>score[0]</c> (loss) and <c>score[1]</c> (accuracy).
+/// </summary>
+public readonly record struct Evaluation(double Loss, double Accuracy) : IReadOnlyList<double>
 {
+    /// <summary>Keras's model.metrics_names: what <c>score[0]</c> and <c>score[1]</c> are.</summary>
+    public static IReadOnlyList<string> Names { get; } = ["loss", "accuracy"];
+
+    /// <summary>0: the loss; 1: the accuracy.</summary>
+    public double this[int index] => index switch
+    {
+        0 => Loss,
+        1 => Accuracy,
+        _ => throw new IndexOutOfRangeException($"An evaluation holds 2 figures (0: loss, 1: accuracy); index {index} is outside them."),
+    };
+
+    public int Count => 2;
+
+    public IEnumerator<double> GetEnumerator() { yield return Loss; yield return Accuracy; }
+
+    System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
+
     public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"loss: {Loss:F4} - accuracy: {Accuracy:F4}");
 }
 
@@ -49,8 +69,17 @@ public sealed class Sequential : System.Collections.IEnumerable
     /// <summary>Seeds weight initialisation and, unless Fit is given its own, shuffling. Same seed and thread count: same weights.</summary>
     public ulong? Seed { get; set; }
 
-    /// <summary>Names of the output classes, used by <see cref="PredictClasses"/>; 0..n-1 when unset.</summary>
+    /// <summary>
+    /// Names of the output classes, used by <see cref="PredictClasses"/>; 0..n-1 when unset. Fit takes them from a
+    /// Dataset, or from label tensors that came from one (<see cref="Tensor.ClassNames"/>), when unset.
+    /// </summary>
     public string[]? ClassNames { get; set; }
+
+    /// <summary>
+    /// The data set the model was trained on ("mnist", "fashion-mnist", a folder's name), set by the first Fit on a
+    /// <see cref="Dataset"/> and kept in the model file, so that tools can warn when the model meets other data.
+    /// </summary>
+    public string? DatasetName { get; set; }
 
     public Loss? Loss { get; private set; }
     public Optimizer? Optimizer { get; private set; }
@@ -180,9 +209,13 @@ public sealed class Sequential : System.Collections.IEnumerable
     public History Fit(Tensor x, Tensor y, int batchSize = 32, int epochs = 1, int verbose = 1, float validationSplit = 0f,
         (Tensor X, Tensor Y)? validationData = null, bool shuffle = true, ulong? seed = null, IEnumerable<Callback>? callbacks = null,
         TrainingState? resumeFrom = null)
-        => FitCore(DataSource.FromTensor(x, "x"), DataSource.FromTensor(y, "y"), batchSize, epochs, verbose, validationSplit,
+    {
+        var source = DataSource.FromTensor(y, "y");
+        ClassNames ??= y.ClassNames;
+        return FitCore(DataSource.FromTensor(x, "x"), source, batchSize, epochs, verbose, validationSplit,
             validationData is var (vx, vy) ? (DataSource.FromTensor(vx, "validationData.X"), DataSource.FromTensor(vy, "validationData.Y")) : null,
             shuffle, seed, callbacks, resumeFrom);
+    }
 
     /// <summary>Trains on a byte dataset, converting each batch as it is drawn; labels are one-hot encoded as the loss needs.</summary>
     public History Fit(Dataset train, int batchSize = 32, int epochs = 1, int verbose = 1, float validationSplit = 0f,
@@ -192,6 +225,7 @@ public sealed class Sequential : System.Collections.IEnumerable
         ArgumentNullException.ThrowIfNull(train);
         RequireCompiled();
         ClassNames ??= train.ClassNames;
+        DatasetName ??= train.BaseName;
         return FitCore(new ImageSource(train), Labels(train), batchSize, epochs, verbose, validationSplit,
             validationData is null ? null : (new ImageSource(validationData), Labels(validationData)), shuffle, seed, callbacks, resumeFrom);
     }
@@ -290,6 +324,7 @@ public sealed class Sequential : System.Collections.IEnumerable
             foreach (var c in all) c.OnEpochBegin(epoch);
             history.GrowForEpoch(steps);                    // the history grows as the run goes, an epoch at a time
             if (shuffle) rng.Shuffle(trainIdx);
+            int firstStep = state.StepsDone;
             clock.Restart();
             for (int step = state.StepsDone; step < steps && !StopTraining; step++)
             {
@@ -322,7 +357,7 @@ public sealed class Sequential : System.Collections.IEnumerable
             history.EpochSeconds.Add(seconds);
             state.EpochsDone = epoch; state.StepsDone = 0;
             state.LossSum = state.CorrectSum = 0; state.Seen = state.Counted = 0;
-            var elogs = new EpochLogs(epoch, history.Loss[^1], history.Accuracy[^1], ev.Loss, ev.Accuracy, seconds);
+            var elogs = new EpochLogs(epoch, history.Loss[^1], history.Accuracy[^1], ev.Loss, ev.Accuracy, seconds) { StepsRun = steps - firstStep, FirstStep = firstStep };
             foreach (var c in all) c.OnEpochEnd(elogs);
         }
         foreach (var c in all) c.OnTrainEnd(history);
@@ -429,8 +464,21 @@ public sealed class Sequential : System.Collections.IEnumerable
         return new Evaluation(loss / Math.Max(1, indices.Length), total == 0 ? 0 : (double)correct / total);
     }
 
-    /// <summary>The model's outputs (class probabilities for a softmax output) for inputs of shape (N, InputShape...).</summary>
-    public Tensor Predict(Tensor x, int batchSize = 1024) => PredictCore(DataSource.FromTensor(x, "x"), batchSize);
+    /// <summary>
+    /// The model's outputs (class probabilities for a softmax output) for inputs of shape (N, InputShape...), shape
+    /// (N, OutputShape...); or, for one item given without the batch dimension (shape InputShape, such as
+    /// <c>xTest[0]</c>), its outputs, shape OutputShape.
+    /// </summary>
+    public Tensor Predict(Tensor x, int batchSize = 1024)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        return IsOneItem(x) ? PredictCore(DataSource.FromTensor(x.Reshape([1, .. x.Shape]), "x"), batchSize)[0]
+            : PredictCore(DataSource.FromTensor(x, "x"), batchSize);
+    }
+
+    /// <summary>True when <paramref name="x"/> has the shape of one input item, batch dimension left out.</summary>
+    private bool IsOneItem(Tensor x) =>
+        (IsBuilt ? InputShape : _layers.Count > 0 ? _layers[0].InputShape : null) is { } shape && x.ShapeSpan.SequenceEqual(shape);
 
     /// <summary>The model's outputs for every image of a dataset.</summary>
     public Tensor Predict(Dataset data, int batchSize = 1024) => PredictCore(new ImageSource(data), batchSize);
@@ -467,8 +515,12 @@ public sealed class Sequential : System.Collections.IEnumerable
         _output!.Evaluate().Span.CopyTo(output);
     }
 
-    /// <summary>For each input, the most probable class with its name (from <see cref="ClassNames"/>) and probability.</summary>
-    public ClassPrediction[] PredictClasses(Tensor x, int batchSize = 1024) => TopClasses(Predict(x, batchSize));
+    /// <summary>For each input, the most probable class with its name (from <see cref="ClassNames"/>) and probability; for one item (no batch dimension), an array of one.</summary>
+    public ClassPrediction[] PredictClasses(Tensor x, int batchSize = 1024)
+    {
+        var p = Predict(x, batchSize);
+        return TopClasses(IsOneItem(x) ? p.Reshape([1, .. p.Shape]) : p);
+    }
 
     /// <summary>The most probable class of each row of <paramref name="probabilities"/>.</summary>
     public ClassPrediction[] TopClasses(Tensor probabilities)
@@ -495,8 +547,36 @@ public sealed class Sequential : System.Collections.IEnumerable
     /// <summary>Loads a model saved by <see cref="Save"/> (or a checkpoint). Predictions match the saved model's bit for bit.</summary>
     public static Sequential Load(string path) => Serialization.ModelFile.Load(path);
 
+    /// <summary>
+    /// Every weight of every layer, in order (each layer's kernel, then bias), as copies (Keras's model.get_weights()).
+    /// </summary>
+    public Tensor[] GetWeights() => _layers.SelectMany(l => l.GetWeights()).ToArray();
+
+    /// <summary>
+    /// Sets every weight of every layer from copies of <paramref name="weights"/>, in the order <see cref="GetWeights"/>
+    /// gives (Keras's model.set_weights()). Builds the model first if its input shape is known.
+    /// </summary>
+    public void SetWeights(params Tensor[] weights)
+    {
+        ArgumentNullException.ThrowIfNull(weights);
+        BuildFromFirstLayer();
+        int expected = _layers.Sum(l => l.Weights.Count);
+        if (weights.Length != expected)
+            throw new ArgumentException($"You called SetWeights on a model with {expected} weights ({string.Join(", ", Weights.Select(w => w.Name))}) with a list of {weights.Length}.");
+        int at = 0;
+        foreach (var l in _layers)
+        {
+            int n = l.Weights.Count;
+            l.SetWeights(weights[at..(at + n)]);
+            at += n;
+        }
+    }
+
+    /// <summary>Prints Keras's model.summary() table to the console (or <paramref name="output"/>); <see cref="SummaryText"/> returns it as a string.</summary>
+    public void Summary(TextWriter? output = null) => (output ?? Console.Out).Write(SummaryText());
+
     /// <summary>Keras's model.summary() table: each layer, its output shape and parameter count, then the totals.</summary>
-    public string Summary()
+    public string SummaryText()
     {
         BuildFromFirstLayer();
         var rows = _layers.Select(l => (name: $"{l.Name} ({l.GetType().Name})", shape: Tensor.ShapeToString([-1, .. l.OutputShape]), pars: l.ParamCount.ToString("N0", CultureInfo.InvariantCulture))).ToList();

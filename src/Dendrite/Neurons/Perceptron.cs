@@ -5,9 +5,20 @@ namespace Dendrite.Neurons;
 /// With threshold t = -b that is Nielsen's "1 if Σ w_j x_j &gt; threshold". It learns with the
 /// perceptron rule: after each example, w += η(y - ŷ)x and b += η(y - ŷ).
 /// </summary>
+/// <remarks>
+/// A threshold and a bias are the same number with opposite signs, so the constructor makes you say which you
+/// mean: <c>new Perceptron([4, 3], threshold: 4)</c> or <c>new Perceptron([4, 3], bias: -4)</c> (the same perceptron).
+/// A bare <c>new Perceptron([4, 3], 4)</c> does not compile (the call is ambiguous between the two).
+/// </remarks>
 public sealed class Perceptron
 {
-    public Perceptron(float[] weights, float bias)
+    /// <summary>A perceptron that fires when w·x &gt; <paramref name="threshold"/> (bias = -threshold).</summary>
+    public Perceptron(float[] weights, PerceptronThreshold threshold) : this(weights, -threshold.Value, 0) { }
+
+    /// <summary>A perceptron that fires when w·x + <paramref name="bias"/> &gt; 0 (threshold = -bias).</summary>
+    public Perceptron(float[] weights, PerceptronBias bias) : this(weights, bias.Value, 0) { }
+
+    private Perceptron(float[] weights, float bias, int _)
     {
         ArgumentNullException.ThrowIfNull(weights);
         Weights = (float[])weights.Clone();
@@ -15,7 +26,10 @@ public sealed class Perceptron
     }
 
     /// <summary>A perceptron given by weights and a threshold (bias = -threshold).</summary>
-    public static Perceptron WithThreshold(float[] weights, float threshold) => new(weights, -threshold);
+    public static Perceptron WithThreshold(float[] weights, float threshold) => new(weights, -threshold, 0);
+
+    /// <summary>A perceptron given by weights and a bias (threshold = -bias).</summary>
+    public static Perceptron WithBias(float[] weights, float bias) => new(weights, bias, 0);
 
     public float[] Weights { get; }
     public float Bias { get; private set; }
@@ -112,4 +126,16 @@ public sealed class SigmoidNeuron
         }
         return costs;
     }
+}
+
+/// <summary>A perceptron's threshold: it fires when w·x exceeds it. Written <c>threshold: 4</c> in <see cref="Perceptron"/>'s constructor.</summary>
+public readonly record struct PerceptronThreshold(float Value)
+{
+    public static implicit operator PerceptronThreshold(float value) => new(value);
+}
+
+/// <summary>A perceptron's bias: it fires when w·x + bias &gt; 0. Written <c>bias: -4</c> in <see cref="Perceptron"/>'s constructor.</summary>
+public readonly record struct PerceptronBias(float Value)
+{
+    public static implicit operator PerceptronBias(float value) => new(value);
 }

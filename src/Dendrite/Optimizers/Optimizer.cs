@@ -5,7 +5,7 @@ namespace Dendrite.Optimizers;
 /// <summary>Updates variables from their gradients. <see cref="Minimize"/> is the TensorFlow tutorial's optimizer.minimize(loss).</summary>
 public abstract class Optimizer
 {
-    private readonly Dictionary<Node, (Variable[] all, HashSet<Variable> fusable)> _plans = new(ReferenceEqualityComparer.Instance);
+    private readonly Dictionary<Node, TrainStep> _steps = new(ReferenceEqualityComparer.Instance);
     [ThreadStatic] private static Optimizer? t_fusing;
     [ThreadStatic] private static HashSet<Variable>? t_fusable;
     private float _learningRate;
@@ -29,29 +29,44 @@ public abstract class Optimizer
     public abstract string Name { get; }
 
     /// <summary>
-    /// Runs forward and backward on <paramref name="loss"/>, then updates every trainable variable it depends on.
-    /// Where the optimizer allows it (<see cref="SGD"/> without momentum), a variable used by a single op is
-    /// updated by that op as its gradient is computed (w += -lr·xᵀ·dz in one GEMM), and its Grad is not written.
+    /// The training step for <paramref name="loss"/> (TensorFlow's <c>train_step = optimizer.minimize(loss)</c>), run
+    /// once now on the data fed so far, and returned to be run again per batch with <see cref="TrainStep.Run()"/>.
     /// </summary>
-    public void Minimize(Node loss)
+    /// <remarks>
+    /// <para>Both forms work, and neither trains where the other would not:</para>
+    /// <list type="bullet">
+    /// <item>In a loop, <c>x.Feed(images); y.Feed(labels); sgd.Minimize(loss);</c> runs one step per call, as it always has.</item>
+    /// <item>
+    /// Built up front, as the tutorial does, <c>var trainStep = sgd.Minimize(loss);</c> comes before anything is fed:
+    /// with no data to train on it runs nothing and only returns the step. Then <c>trainStep.Run()</c> (or
+    /// <c>trainStep.Run((x, images), (y, labels))</c>) runs one step per batch.
+    /// </item>
+    /// </list>
+    /// <para>
+    /// The rule: <c>Minimize</c> runs a step unless <paramref name="loss"/> reads placeholders and none of them has
+    /// been fed yet (one fed and another not is an error naming the one). A loss of variables and constants alone
+    /// always has its data, so every call trains; to get its step without running it, use <see cref="StepFor"/>.
+    /// The step is made once per loss: every call returns the same one, and runs allocate nothing.
+    /// </para>
+    /// <para>
+    /// A step is forward, backward, then an update of every trainable variable the loss depends on. Where the
+    /// optimizer allows it (<see cref="SGD"/> without momentum), a variable used by a single op is updated by that op
+    /// as its gradient is computed (w += -lr·xᵀ·dz in one GEMM), and its Grad is not written.
+    /// </para>
+    /// </remarks>
+    public TrainStep Minimize(Node loss)
     {
-        ArgumentNullException.ThrowIfNull(loss);
-        var plan = Plan(loss);
-        using (Fuse(plan.fusable)) loss.Backward();
-        Step(plan.all);
+        var step = StepFor(loss);
+        if (step.HasData) step.Run();
+        return step;
     }
 
-    /// <summary>For <paramref name="loss"/>: its trainable variables, and those used by a single op (whose update may be fused). Computed once per loss.</summary>
-    private (Variable[] all, HashSet<Variable> fusable) Plan(Node loss)
+    /// <summary>The training step for <paramref name="loss"/>, without running it (see <see cref="Minimize"/>). Made once per loss.</summary>
+    public TrainStep StepFor(Node loss)
     {
-        if (!_plans.TryGetValue(loss, out var plan))
-        {
-            var order = loss.Order;
-            var all = order.OfType<Variable>().Where(v => v.Trainable).ToArray();
-            var fusable = all.Where(v => order.Sum(n => n.Inputs.Count(i => ReferenceEquals(i, v))) == 1).ToHashSet(ReferenceEqualityComparer.Instance as IEqualityComparer<Variable>);
-            _plans[loss] = plan = (all, fusable!);
-        }
-        return plan;
+        ArgumentNullException.ThrowIfNull(loss);
+        if (!_steps.TryGetValue(loss, out var step)) _steps[loss] = step = new TrainStep(this, loss);
+        return step;
     }
 
     /// <summary>While the scope lives, ops on this thread may fold this optimizer's update of <paramref name="fusable"/> into their backward pass.</summary>
@@ -68,7 +83,7 @@ public abstract class Optimizer
     }
 
     /// <summary>The variables <see cref="Minimize"/> would update in place for <paramref name="loss"/>.</summary>
-    internal HashSet<Variable> FusableFor(Node loss) => Plan(loss).fusable;
+    internal HashSet<Variable> FusableFor(Node loss) => StepFor(loss).Fusable;
 
     /// <summary>
     /// Inside <see cref="Minimize"/>: true when <paramref name="node"/>'s update may be done by the op computing its

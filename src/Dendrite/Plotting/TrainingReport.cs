@@ -139,7 +139,7 @@ public static class TrainingReport
         {
             Array.Clear(tile);
             for (int p = 0; p < kh * kw; p++)
-                for (int c = 0; c < cin; c++) tile[p] += k[(p * cin + c) * conv.Filters + f];
+                for (int c = 0; c < cin; c++) tile[p] += k.Span[(p * cin + c) * conv.Filters + f];
             filterTiles.Add((Colormaps.Diverging(tile, kw, kh), $"filter {f}", ""));
         }
         // The layers up to the convolution, run in inference mode on the one image (a graph of its own over the same weights).
@@ -222,7 +222,7 @@ public static class TrainingReport
         if (weights is not null) html.Append("<h2>What the first layer looks for</h2>\n<img src=\"weights.svg\" alt=\"first-layer weights\">\n");
         if (convolution is not null)
             html.Append("<h2>What the first convolution looks for</h2>\n<img src=\"conv_filters.svg\" alt=\"first convolution's filters\">\n<img src=\"conv_feature_maps.svg\" alt=\"feature maps of one test digit\">\n");
-        html.Append("<h2>Model</h2>\n<pre>").Append(E(model.Summary())).Append("</pre>\n<h2>Hyperparameters</h2>\n<table>");
+        html.Append("<h2>Model</h2>\n<pre>").Append(E(model.SummaryText())).Append("</pre>\n<h2>Hyperparameters</h2>\n<table>");
         foreach (var (k, v) in hyperparameters) html.Append($"<tr><td>{E(k)}</td><td>{E(v)}</td></tr>");
         html.Append("</table>\n<h2>Per epoch</h2>\n<table><tr><th>epoch</th><th>loss</th><th>accuracy</th><th>val_loss</th><th>val_accuracy</th><th>seconds</th></tr>\n");
         for (int e = 0; e < history.Loss.Count; e++)

@@ -13,7 +13,7 @@ namespace Dendrite.Serialization;
 /// Dendrite's model file (format version 1): one safetensors file. Its tensors are the weights, named
 /// "&lt;layer&gt;/kernel" and "&lt;layer&gt;/bias" (kernel shape (inputs, units), as Keras), and, in a checkpoint,
 /// the optimizer's slots as "optimizer/&lt;variable&gt;/&lt;slot&gt;". Its __metadata__ holds "format" =
-/// "dendrite.model", "format_version" = "1", and "config": a JSON document giving the input shape, the class
+/// "dendrite.model", "format_version" = "1", and "config": a JSON document giving the input shape, the data set it was trained on, the class
 /// names, each layer's class and settings, and the compile settings. A checkpoint adds "training": where a
 /// run stood. Everything is data: loading builds layers from a fixed list of classes, never by type name.
 /// <para>
@@ -186,6 +186,7 @@ public static class ModelFile
             w.WriteStartArray("input_shape");
             foreach (int d in model.InputShape) w.WriteNumberValue(d);
             w.WriteEndArray();
+            if (model.DatasetName is { } dataset) w.WriteString("dataset", dataset);
             if (model.ClassNames is { } names)
             {
                 w.WriteStartArray("class_names");
@@ -250,6 +251,7 @@ public static class ModelFile
             if (inputShape.Aggregate(1L, (a, d) => a * d) > 1 << 26) throw root.Error("input_shape", "too large");
             var model = new Sequential();
             if (root.Has("class_names")) model.ClassNames = root.Strings("class_names", 1, 1 << 16);
+            if (root.Has("dataset")) model.DatasetName = root.String("dataset");
             var layers = root.Array("layers");
             if (layers.Count == 0) throw root.Error("layers", "the model has no layers");
             for (int i = 0; i < layers.Count; i++)

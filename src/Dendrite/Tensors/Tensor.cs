@@ -6,12 +6,15 @@ namespace Dendrite;
 /// <summary>
 /// A dense float32 tensor, row-major. The storage array may be longer than the tensor
 /// (a tensor whose batch dimension shrank keeps its storage so that later, larger batches
-/// need no new allocation); <see cref="Span"/> is always exactly <see cref="Length"/> long.
+/// need no new allocation), and a view (<c>x[3]</c>, <c>x[10..20]</c>) starts part-way into another
+/// tensor's storage; <see cref="Span"/> is always exactly this tensor's <see cref="Length"/> elements.
+/// Arithmetic, item indexing and conversions are in TensorMath.cs.
 /// </summary>
-public sealed class Tensor
+public sealed partial class Tensor : IFormattable
 {
     private float[] _data;
-    private int[] _shape;
+    private int _offset;
+    private int[] _shape;     // never changed in place (Shape wraps it), only replaced
 
     /// <summary>A zero-filled tensor of the given shape.</summary>
     public Tensor(params int[] shape)
@@ -32,11 +35,20 @@ public sealed class Tensor
         _data = data;
     }
 
+    /// <summary>A view: <paramref name="shape"/> (already checked, not copied) over <paramref name="data"/> from <paramref name="offset"/>.</summary>
+    private Tensor(float[] data, int offset, int[] shape)
+    {
+        _data = data;
+        _offset = offset;
+        _shape = shape;
+        Length = ProductOf(shape);
+    }
+
     /// <summary>The number of elements.</summary>
     public int Length { get; private set; }
 
-    /// <summary>The dimensions (a copy: changing it does not change the tensor).</summary>
-    public int[] Shape => (int[])_shape.Clone();
+    /// <summary>The dimensions, printed as (60000, 28, 28). It converts to int[] (a copy: changing that does not change the tensor).</summary>
+    public Shape Shape => Shape.Wrap(_shape);
 
     /// <summary>The number of dimensions.</summary>
     public int Rank => _shape.Length;
@@ -45,24 +57,22 @@ public sealed class Tensor
     public int Dim(int axis) => _shape[axis < 0 ? _shape.Length + axis : axis];
 
     /// <summary>The elements, row-major.</summary>
-    public Span<float> Span => _data.AsSpan(0, Length);
+    public Span<float> Span => _data.AsSpan(_offset, Length);
 
-    /// <summary>The backing array; it may be longer than <see cref="Length"/>.</summary>
+    /// <summary>The backing array; this tensor's elements are <c>Storage[StorageOffset..(StorageOffset + Length)]</c>.</summary>
     public float[] Storage => _data;
+
+    /// <summary>Where this tensor's elements start in <see cref="Storage"/>: 0 except for views of items (<c>x[3]</c>, <c>x[10..20]</c>).</summary>
+    public int StorageOffset => _offset;
 
     /// <summary>Row <paramref name="i"/> of the tensor seen as a matrix [Dim(0), Length/Dim(0)].</summary>
     public Span<float> Row(int i)
     {
         int cols = _shape.Length == 0 ? 1 : Length / Math.Max(1, _shape[0]);
-        return _data.AsSpan(i * cols, cols);
+        return _data.AsSpan(_offset + i * cols, cols);
     }
 
-    public float this[int i]
-    {
-        get => Span[i];
-        set => Span[i] = value;
-    }
-
+    /// <summary>The element at row <paramref name="i"/>, column <paramref name="j"/> of a rank-2 tensor.</summary>
     public float this[int i, int j]
     {
         get => _data[Offset2(i, j)];
@@ -73,18 +83,18 @@ public sealed class Tensor
     {
         if (_shape.Length != 2) throw new InvalidOperationException($"A two-index access needs a rank-2 tensor; this one has shape {ShapeToString(_shape)}.");
         if ((uint)i >= (uint)_shape[0] || (uint)j >= (uint)_shape[1]) throw new IndexOutOfRangeException($"Index ({i}, {j}) is outside shape {ShapeToString(_shape)}.");
-        return i * _shape[1] + j;
+        return _offset + i * _shape[1] + j;
     }
 
     /// <summary>A tensor sharing this one's storage, with another shape of the same element count. One dimension may be -1.</summary>
     public Tensor Reshape(params int[] shape)
     {
         var resolved = ResolveShape(shape, Length);
-        return new Tensor(_data, resolved);
+        return new Tensor(_data, _offset, resolved) { ClassNames = ClassNames };
     }
 
     /// <summary>A deep copy.</summary>
-    public Tensor Clone() => new(Span.ToArray(), _shape);
+    public Tensor Clone() => new(Span.ToArray(), _shape) { ClassNames = ClassNames };
 
     /// <summary>Sets every element to <paramref name="value"/>.</summary>
     public void Fill(float value) => Span.Fill(value);
@@ -100,7 +110,7 @@ public sealed class Tensor
     {
         if (!shape.SequenceEqual(_shape)) _shape = shape.ToArray();
         int n = ProductOf(_shape);
-        if (n > _data.Length) _data = new float[n];
+        if (n > _data.Length - _offset) { _data = new float[n]; _offset = 0; }
         Length = n;
     }
 
@@ -109,7 +119,7 @@ public sealed class Tensor
     {
         if (_shape.Length != 2 || _shape[0] != rows || _shape[1] != cols) _shape = [rows, cols];
         int n = rows * cols;
-        if (n > _data.Length) _data = new float[n];
+        if (n > _data.Length - _offset) { _data = new float[n]; _offset = 0; }
         Length = n;
     }
 
@@ -129,8 +139,15 @@ public sealed class Tensor
     /// <summary>A scalar (rank-0) tensor.</summary>
     public static Tensor Scalar(float value) => new([value], Array.Empty<int>());
 
-    public override string ToString()
+    /// <summary>
+    /// A tensor holding one value (a loss, a mean, x[i] of a vector) prints as that float does, so
+    /// <c>$"{loss:F4}"</c> reads 0.0737. Others print as Tensor(shape) and, up to 64 elements, their values.
+    /// </summary>
+    public override string ToString() => ToString(null, CultureInfo.InvariantCulture);
+
+    public string ToString(string? format, IFormatProvider? formatProvider)
     {
+        if (_shape.Length == 0) return Span[0].ToString(format, formatProvider);
         var sb = new StringBuilder();
         sb.Append("Tensor").Append(ShapeToString(_shape));
         if (Length <= 64)
@@ -140,7 +157,7 @@ public sealed class Tensor
             for (int i = 0; i < s.Length; i++)
             {
                 if (i > 0) sb.Append(", ");
-                sb.Append(s[i].ToString("G6", CultureInfo.InvariantCulture));
+                sb.Append(s[i].ToString(format ?? "G6", formatProvider ?? CultureInfo.InvariantCulture));
             }
             sb.Append(']');
         }
