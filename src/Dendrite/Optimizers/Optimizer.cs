@@ -120,12 +120,42 @@ public abstract class Optimizer
     /// </summary>
     public virtual IReadOnlyList<string> SlotNames => [];
 
+    /// <summary>Per-variable state kept in <see cref="SlotFor"/>, one store per name in <see cref="SlotNames"/>.</summary>
+    private readonly Dictionary<string, Dictionary<Variable, float[]>> _slots = new(StringComparer.Ordinal);
+
     /// <summary>The optimizer's per-variable state (for checkpoints): variable, slot name, values.</summary>
-    internal virtual IEnumerable<(Variable Variable, string Slot, Tensor Values)> Slots() => [];
+    internal virtual IEnumerable<(Variable Variable, string Slot, Tensor Values)> Slots() =>
+        _slots.SelectMany(s => s.Value.Select(kv => (kv.Key, s.Key, new Tensor((float[])kv.Value.Clone(), kv.Key.Value.Shape))));
 
     /// <summary>Restores one slot from a checkpoint.</summary>
-    internal virtual void SetSlot(Variable v, string slot, Tensor values) =>
-        throw new Data.InvalidDataFormatException($"{Name} keeps no state named `{slot}`.");
+    internal virtual void SetSlot(Variable v, string slot, Tensor values)
+    {
+        if (!SlotNames.Contains(slot)) throw new Data.InvalidDataFormatException($"{Name} keeps no state named `{slot}`.");
+        if (!_slots.TryGetValue(slot, out var store)) _slots[slot] = store = new(ReferenceEqualityComparer.Instance);
+        store[v] = values.ToArray();
+    }
+
+    /// <summary>The state named <paramref name="slot"/> of <paramref name="v"/>, made (zeros) on its first use only.</summary>
+    protected float[] SlotFor(Variable v, string slot)
+    {
+        if (!_slots.TryGetValue(slot, out var store)) _slots[slot] = store = new(ReferenceEqualityComparer.Instance);
+        if (!store.TryGetValue(v, out var values)) store[v] = values = new float[v.Value.Length];
+        return values;
+    }
+
+    /// <summary>The settings saved with the model besides the learning rate (Keras names), each a float or a bool.</summary>
+    public virtual IEnumerable<(string Key, object Value)> Config() => [];
+
+    /// <summary>The optimizer a saved config names, made from its settings (<paramref name="number"/> and <paramref name="flag"/> read one each).</summary>
+    internal static Optimizer FromConfig(string className, Func<string, float> number, Func<string, bool> flag) => className switch
+    {
+        "SGD" => new SGD(number("learning_rate"), number("momentum"), flag("nesterov")),
+        "Adam" => new Adam(number("learning_rate"), number("beta_1"), number("beta_2"), number("epsilon"), flag("amsgrad")),
+        _ => throw new ArgumentException($"unknown optimizer {className} (known: {string.Join(", ", Known)})"),
+    };
+
+    /// <summary>The optimizers known by name (Keras's class names), as strings accept them in lower case.</summary>
+    public static IReadOnlyList<string> Known { get; } = ["SGD", "Adam"];
 
     internal void RestoreIterations(long iterations) => Iterations = iterations;
 
@@ -135,7 +165,8 @@ public abstract class Optimizer
     public static implicit operator Optimizer(string name) => name.ToLowerInvariant() switch
     {
         "sgd" => new SGD(),
-        _ => throw new ArgumentException($"Invalid value received for argument `optimizer`. Expected one of sgd. Received: optimizer={name}."),
+        "adam" => new Adam(),
+        _ => throw new ArgumentException($"Invalid value received for argument `optimizer`. Expected one of {string.Join(", ", Known.Select(k => k.ToLowerInvariant()))}. Received: optimizer={name}."),
     };
 }
 
@@ -163,6 +194,8 @@ public sealed class SGD : Optimizer
     public bool FuseUpdates { get; set; } = true;
 
     public override IReadOnlyList<string> SlotNames => Momentum == 0 ? [] : ["velocity"];
+
+    public override IEnumerable<(string Key, object Value)> Config() => [("momentum", Momentum), ("nesterov", Nesterov)];
 
     internal override IEnumerable<(Variable Variable, string Slot, Tensor Values)> Slots() =>
         _velocity.Select(kv => (kv.Key, "velocity", new Tensor(kv.Value, kv.Key.Value.Shape)));

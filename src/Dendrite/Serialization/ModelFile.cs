@@ -220,16 +220,16 @@ public static class ModelFile
                 w.WriteEndObject();
             }
             w.WriteEndArray();
-            if (model.Loss is { } loss && model.Optimizer is SGD sgd)
+            if (model.Loss is { } loss && model.Optimizer is { } opt)
             {
                 w.WriteStartObject("compile");
                 w.WriteString("loss", loss.Name);
                 w.WriteStartObject("optimizer");
-                w.WriteString("class_name", "SGD");
-                w.WriteNumber("learning_rate", sgd.LearningRate);
-                w.WriteNumber("momentum", sgd.Momentum);
-                w.WriteBoolean("nesterov", sgd.Nesterov);
-                w.WriteNumber("iterations", sgd.Iterations);
+                w.WriteString("class_name", opt.Name);
+                w.WriteNumber("learning_rate", opt.LearningRate);
+                foreach (var (k, v) in opt.Config())
+                    if (v is bool b) w.WriteBoolean(k, b); else w.WriteNumber(k, (float)v);
+                w.WriteNumber("iterations", opt.Iterations);
                 w.WriteEndObject();
                 w.WriteEndObject();
             }
@@ -292,12 +292,13 @@ public static class ModelFile
                 Loss loss;
                 try { loss = c.String("loss"); } catch (ArgumentException e) { throw c.Error("loss", e.Message); }
                 var o = c.Object("optimizer");
-                if (o.String("class_name") != "SGD") throw o.Error("class_name", "only SGD is known");
-                SGD sgd;
-                try { sgd = new SGD(o.Float("learning_rate"), o.Float("momentum"), o.Bool("nesterov")); }
+                string className = o.String("class_name");
+                if (!Optimizer.Known.Contains(className)) throw o.Error("class_name", $"unknown optimizer {className} (known: {string.Join(", ", Optimizer.Known)})");
+                Optimizer opt;
+                try { opt = Optimizer.FromConfig(className, o.Float, o.Bool); }
                 catch (ArgumentException e) { throw o.Error("optimizer", e.Message); }
-                if (o.Has("iterations")) sgd.RestoreIterations(o.Long("iterations"));
-                model.Compile(loss, sgd, ["accuracy"]);
+                if (o.Has("iterations")) opt.RestoreIterations(o.Long("iterations"));
+                model.Compile(loss, opt, ["accuracy"]);
             }
             return model;
         }

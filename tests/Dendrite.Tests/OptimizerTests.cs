@@ -1,0 +1,107 @@
+using Dendrite.Callbacks;
+using Dendrite.Layers;
+using Dendrite.Models;
+using Dendrite.Optimizers;
+
+namespace Dendrite.Tests;
+
+public class OptimizerTests
+{
+    private static (Data.Dataset Train, Data.Dataset Test) Data => ModelTests.Data.Value;
+
+    /// <summary>Keras's Adam, step by step in double precision, for the loss Σ c·w² (gradient 2·c·w).</summary>
+    private static double[][] AdamReference(double[] w0, double[] c, double lr, double b1, double b2, double eps, bool amsgrad, int steps)
+    {
+        var w = (double[])w0.Clone();
+        var m = new double[w.Length]; var v = new double[w.Length]; var vhat = new double[w.Length];
+        var result = new double[steps][];
+        for (int t = 1; t <= steps; t++)
+        {
+            double alpha = lr * Math.Sqrt(1 - Math.Pow(b2, t)) / (1 - Math.Pow(b1, t));
+            for (int i = 0; i < w.Length; i++)
+            {
+                double g = 2 * c[i] * w[i];
+                m[i] += (g - m[i]) * (1 - b1);
+                v[i] += (g * g - v[i]) * (1 - b2);
+                vhat[i] = Math.Max(vhat[i], v[i]);
+                w[i] -= m[i] * alpha / (Math.Sqrt(amsgrad ? vhat[i] : v[i]) + eps);
+            }
+            result[t - 1] = (double[])w.Clone();
+        }
+        return result;
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void AdamsFirstThreeUpdatesAreKerasAdams(bool amsgrad)
+    {
+        // 19 values: the vector loop and its scalar tail both run. Mixed signs and scales; some gradients shrink, so amsgrad's max matters.
+        var w0 = Enumerable.Range(0, 19).Select(i => (i % 3 - 1) * 0.37 + i * 0.05 - 0.2).ToArray();
+        var c = Enumerable.Range(0, 19).Select(i => 0.5 + (i % 5) * 1.5).ToArray();
+        var w = new Variable(new Tensor(w0.Select(x => (float)x).ToArray(), 19));
+        var loss = Ops.Sum(Ops.Multiply(new Constant(new Tensor(c.Select(x => (float)x).ToArray(), 19)), Ops.Square(w)));
+        var adam = new Adam(learningRate: 0.05f, beta1: 0.8f, beta2: 0.95f, epsilon: 1e-3f, amsgrad: amsgrad);
+        var reference = AdamReference(w0, c, 0.05, 0.8f, 0.95f, 1e-3f, amsgrad, 3);
+        for (int step = 0; step < 3; step++)
+        {
+            adam.Minimize(loss);
+            var got = w.Value.ToArray();
+            for (int i = 0; i < got.Length; i++) Assert.True(Math.Abs(got[i] - reference[step][i]) <= 1e-6, $"step {step + 1}, w[{i}]: {got[i]} vs {reference[step][i]}");
+        }
+        Assert.Equal(3, adam.Iterations);
+    }
+
+    [Fact]
+    public void AdamHasKerasDefaultsAndIsNamedByString()
+    {
+        Optimizer o = "adam";
+        var adam = Assert.IsType<Adam>(o);
+        Assert.Equal((0.001f, 0.9f, 0.999f, 1e-7f, false), (adam.LearningRate, adam.Beta1, adam.Beta2, adam.Epsilon, adam.Amsgrad));
+        Assert.IsType<Adam>((Optimizer)"Adam");
+        var e = Assert.Throws<ArgumentException>(() => (Optimizer)"adamm");
+        Assert.Contains("sgd, adam", e.Message);
+        Assert.Throws<ArgumentOutOfRangeException>(() => new Adam(beta1: 1f));
+    }
+
+    /// <summary>Conv2D, BatchNormalization and Dense weights are all trained by Adam, and a resumed run (Adam's m, v, v̂ and step count from the checkpoint) ends bit for bit where the whole run did.</summary>
+    [Fact]
+    public void AdamTrainsEveryLayerAndResumesExactly()
+    {
+        using var dir = new TempDir();
+        var train = Data.Train.Take(200);
+        Sequential Fresh()
+        {
+            var m = new Sequential(new Reshape([28, 28, 1], inputShape: [28, 28]), new Rescaling(1f / 255),
+                new Conv2D(4, 3, strides: 2, activation: "relu"), new BatchNormalization(), new MaxPooling2D(2),
+                new Flatten(), new Dropout(0.2f), new Dense(10, "softmax")) { Seed = 3 };
+            m.Compile("categorical_crossentropy", new Adam(0.01f, amsgrad: true), ["accuracy"]);
+            return m;
+        }
+        var whole = Fresh();
+        whole.Build([28, 28]);
+        var before = whole.Weights.Where(w => w.Trainable).Select(w => w.Value.ToArray()).ToList();
+        var h1 = whole.Fit(train, batchSize: 20, epochs: 2, verbose: 0, seed: 4);
+        var after = whole.Weights.Where(w => w.Trainable).ToList();
+        Assert.Equal(6, after.Count);   // conv kernel and bias, gamma, beta, dense kernel and bias
+        for (int i = 0; i < after.Count; i++) Assert.NotEqual(before[i], after[i].Value.ToArray());
+
+        var part = Fresh();
+        part.Fit(train, batchSize: 20, epochs: 2, verbose: 0, seed: 4, callbacks: [new StopAt(epoch: 2, step: 3)]);
+        part.SaveCheckpoint(dir.File("ckpt.dendrite"));
+        var resumed = Sequential.LoadCheckpoint(dir.File("ckpt.dendrite"), out var state);
+        var adam = Assert.IsType<Adam>(resumed.Optimizer);
+        Assert.True(adam.Amsgrad);
+        Assert.Equal(13, adam.Iterations);
+        var h2 = resumed.Fit(train, verbose: 0, resumeFrom: state);
+        Assert.Equal(whole.Weights.SelectMany(w => w.Value.ToArray()), resumed.Weights.SelectMany(w => w.Value.ToArray()));
+        Assert.Equal(h1.BatchLoss, h2.BatchLoss);
+    }
+
+    private sealed class StopAt(int epoch, int step) : Callback
+    {
+        private Sequential? _m;
+        public override void OnTrainBegin(Sequential model, TrainingInfo info) => _m = model;
+        public override void OnBatchEnd(int e, in BatchLogs logs) { if (e == epoch && logs.Step == step) _m!.StopTraining = true; }
+    }
+}
