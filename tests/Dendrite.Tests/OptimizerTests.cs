@@ -52,6 +52,134 @@ public class OptimizerTests
         Assert.Equal(3, adam.Iterations);
     }
 
+    /// <summary>
+    /// Runs <paramref name="optimizer"/> three steps on Σ c·w² and compares each step with <paramref name="reference"/>,
+    /// Keras's update written out in double precision: (w, g, t, state) updates w in place for step t.
+    /// </summary>
+    private static void FirstThreeUpdates(Optimizer optimizer, Action<double[], double[], int, double[][]> reference, float init = 0)
+    {
+        var w0 = Enumerable.Range(0, 19).Select(i => (i % 3 - 1) * 0.37 + i * 0.05 - 0.2).ToArray();
+        var c = Enumerable.Range(0, 19).Select(i => 0.5 + (i % 5) * 1.5).ToArray();
+        var w = new Variable(new Tensor(w0.Select(x => (float)x).ToArray(), 19));
+        var loss = Ops.Sum(Ops.Multiply(new Constant(new Tensor(c.Select(x => (float)x).ToArray(), 19)), Ops.Square(w)));
+        var rw = (double[])w0.Clone();
+        var state = Enumerable.Range(0, 3).Select(_ => Enumerable.Repeat((double)init, 19).ToArray()).ToArray();
+        for (int t = 1; t <= 3; t++)
+        {
+            optimizer.Minimize(loss);
+            reference(rw, rw.Select((x, i) => 2 * c[i] * x).ToArray(), t, state);
+            var got = w.Value.ToArray();
+            for (int i = 0; i < got.Length; i++) Assert.True(Math.Abs(got[i] - rw[i]) <= 1e-6, $"{optimizer.Name} step {t}, w[{i}]: {got[i]} vs {rw[i]}");
+        }
+    }
+
+    [Theory]
+    [InlineData(0f)]
+    [InlineData(0.7f)]
+    public void RmspropsFirstThreeUpdatesAreKerasRmsprops(float momentum) =>
+        FirstThreeUpdates(new RMSprop(0.01f, rho: 0.8f, momentum: momentum, epsilon: 1e-3f), (w, g, t, s) =>
+        {
+            for (int i = 0; i < w.Length; i++)
+            {
+                s[0][i] = 0.8f * s[0][i] + (1 - 0.8f) * g[i] * g[i];
+                double step = 0.01f * g[i] / Math.Sqrt(s[0][i] + 1e-3f);
+                if (momentum != 0) step = s[1][i] = momentum * s[1][i] + step;
+                w[i] -= step;
+            }
+        });
+
+    [Fact]
+    public void AdagradsFirstThreeUpdatesAreKerasAdagrads() =>
+        FirstThreeUpdates(new Adagrad(0.05f, initialAccumulatorValue: 0.2f, epsilon: 1e-3f), (w, g, t, s) =>
+        {
+            for (int i = 0; i < w.Length; i++)
+            {
+                s[0][i] += g[i] * g[i];
+                w[i] -= 0.05f * g[i] / Math.Sqrt(s[0][i] + 1e-3f);
+            }
+        }, init: 0.2f);
+
+    [Fact]
+    public void AdadeltasFirstThreeUpdatesAreKerasAdadeltas()
+    {
+        var s1 = new double[19];   // the delta accumulator starts at zero, the gradient one too
+        FirstThreeUpdates(new Adadelta(1f, rho: 0.9f, epsilon: 1e-3f), (w, g, t, s) =>
+        {
+            for (int i = 0; i < w.Length; i++)
+            {
+                s[0][i] = 0.9f * s[0][i] + (1 - 0.9f) * g[i] * g[i];
+                double d = -Math.Sqrt(s1[i] + 1e-3f) * g[i] / Math.Sqrt(s[0][i] + 1e-3f);
+                s1[i] = 0.9f * s1[i] + (1 - 0.9f) * d * d;
+                w[i] += d;
+            }
+        });
+    }
+
+    [Fact]
+    public void AdamWsFirstThreeUpdatesAreKerasAdamWs() =>
+        FirstThreeUpdates(new AdamW(0.05f, weightDecay: 0.1f, beta1: 0.8f, beta2: 0.95f, epsilon: 1e-3f), (w, g, t, s) =>
+        {
+            double alpha = 0.05f * Math.Sqrt(1 - Math.Pow(0.95f, t)) / (1 - Math.Pow(0.8f, t));
+            for (int i = 0; i < w.Length; i++)
+            {
+                w[i] -= w[i] * 0.1f * 0.05f;   // decay first, with the gradient taken before it
+                s[0][i] += (g[i] - s[0][i]) * (1 - 0.8f);
+                s[1][i] += (g[i] * g[i] - s[1][i]) * (1 - 0.95f);
+                w[i] -= s[0][i] * alpha / (Math.Sqrt(s[1][i]) + 1e-3f);
+            }
+        });
+
+    [Theory]
+    [InlineData("sgd")]
+    [InlineData("adam")]
+    [InlineData("adamw")]
+    [InlineData("rmsprop")]
+    [InlineData("adagrad")]
+    [InlineData("adadelta")]
+    public void EveryOptimizerStepAllocatesNothingOnceItsSlotsExist(string name)
+    {
+        Optimizer o = name;
+        var w = new Variable(new Tensor(Enumerable.Range(0, 100).Select(i => i * 0.01f).ToArray(), 100));
+        var loss = Ops.Sum(Ops.Square(w));
+        var step = o.Minimize(loss);
+        step.Run();
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 20; i++) step.Run();
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(22, o.Iterations);
+    }
+
+    /// <summary>Each optimizer's settings and state survive a checkpoint: the resumed run ends bit for bit where the whole one did.</summary>
+    [Theory]
+    [InlineData("sgd")]
+    [InlineData("adamw")]
+    [InlineData("rmsprop")]
+    [InlineData("adagrad")]
+    [InlineData("adadelta")]
+    public void EveryOptimizerResumesExactly(string name)
+    {
+        using var dir = new TempDir();
+        var train = Data.Train.Take(120);
+        Sequential Fresh()
+        {
+            var m = new Sequential(new Flatten(inputShape: [28, 28]), new Rescaling(1f / 255), new Dense(8, "relu"), new Dense(10, "softmax")) { Seed = 5 };
+            Optimizer o = name switch { "rmsprop" => new RMSprop(momentum: 0.5f), "sgd" => new SGD(0.05f, 0.9f, nesterov: true), _ => name };
+            m.Compile("categorical_crossentropy", o, ["accuracy"]);
+            return m;
+        }
+        var whole = Fresh();
+        var h1 = whole.Fit(train, batchSize: 20, epochs: 2, verbose: 0, seed: 4);
+        var part = Fresh();
+        part.Fit(train, batchSize: 20, epochs: 2, verbose: 0, seed: 4, callbacks: [new StopAt(epoch: 2, step: 2)]);
+        part.SaveCheckpoint(dir.File("ckpt.dendrite"));
+        var resumed = Sequential.LoadCheckpoint(dir.File("ckpt.dendrite"), out var state);
+        Assert.Equal(part.Optimizer!.GetType(), resumed.Optimizer!.GetType());
+        Assert.Equal(part.Optimizer.Config(), resumed.Optimizer.Config());
+        var h2 = resumed.Fit(train, verbose: 0, resumeFrom: state);
+        Assert.Equal(whole.Weights.SelectMany(w => w.Value.ToArray()), resumed.Weights.SelectMany(w => w.Value.ToArray()));
+        Assert.Equal(h1.BatchLoss, h2.BatchLoss);
+    }
+
     [Fact]
     public void AdamHasKerasDefaultsAndIsNamedByString()
     {

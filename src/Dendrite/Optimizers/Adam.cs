@@ -11,7 +11,7 @@ namespace Dendrite.Optimizers;
 /// differs by at most ε·√(1-β₂ᵗ) in the denominator). The update is vectorised and allocates nothing once each
 /// weight's slots exist (made at its first update).
 /// </remarks>
-public sealed class Adam : Optimizer
+public class Adam : Optimizer
 {
     public Adam(float learningRate = 0.001f, float beta1 = 0.9f, float beta2 = 0.999f, float epsilon = 1e-7f, bool amsgrad = false) : base(learningRate)
     {
@@ -27,6 +27,9 @@ public sealed class Adam : Optimizer
     public bool Amsgrad { get; }
     public override string Name => "Adam";
 
+    /// <summary>Decoupled weight decay (AdamW): w -= lr·wd·w before each update.</summary>
+    protected float DecoupledWeightDecay { get; init; }
+
     /// <summary>First moment m, second moment v, and with amsgrad the running maximum of v.</summary>
     public override IReadOnlyList<string> SlotNames => Amsgrad ? ["m", "v", "vhat"] : ["m", "v"];
 
@@ -41,6 +44,7 @@ public sealed class Adam : Optimizer
         var m = SlotFor(v, "m").AsSpan(0, w.Length);
         var s = SlotFor(v, "v").AsSpan(0, w.Length);
         var vhat = Amsgrad ? SlotFor(v, "vhat").AsSpan(0, w.Length) : default;
+        if (DecoupledWeightDecay != 0) System.Numerics.Tensors.TensorPrimitives.Multiply(w, 1 - LearningRate * DecoupledWeightDecay, w);
         float c1 = 1 - Beta1, c2 = 1 - Beta2, eps = Epsilon;
         int i = 0, n = w.Length;
         if (Vector.IsHardwareAccelerated && n >= Vector<float>.Count)

@@ -136,10 +136,14 @@ public abstract class Optimizer
     }
 
     /// <summary>The state named <paramref name="slot"/> of <paramref name="v"/>, made (zeros) on its first use only.</summary>
-    protected float[] SlotFor(Variable v, string slot)
+    protected float[] SlotFor(Variable v, string slot, float initial = 0)
     {
         if (!_slots.TryGetValue(slot, out var store)) _slots[slot] = store = new(ReferenceEqualityComparer.Instance);
-        if (!store.TryGetValue(v, out var values)) store[v] = values = new float[v.Value.Length];
+        if (!store.TryGetValue(v, out var values))
+        {
+            store[v] = values = new float[v.Value.Length];
+            if (initial != 0) Array.Fill(values, initial);
+        }
         return values;
     }
 
@@ -151,13 +155,25 @@ public abstract class Optimizer
     {
         "SGD" => new SGD(number("learning_rate"), number("momentum"), flag("nesterov")),
         "Adam" => new Adam(number("learning_rate"), number("beta_1"), number("beta_2"), number("epsilon"), flag("amsgrad")),
+        "AdamW" => new AdamW(number("learning_rate"), number("weight_decay"), number("beta_1"), number("beta_2"), number("epsilon"), flag("amsgrad")),
+        "RMSprop" => new RMSprop(number("learning_rate"), number("rho"), number("momentum"), number("epsilon")),
+        "Adagrad" => new Adagrad(number("learning_rate"), number("initial_accumulator_value"), number("epsilon")),
+        "Adadelta" => new Adadelta(number("learning_rate"), number("rho"), number("epsilon")),
         _ => throw new ArgumentException($"unknown optimizer {className} (known: {string.Join(", ", Known)})"),
     };
 
     /// <summary>The optimizers known by name (Keras's class names), as strings accept them in lower case.</summary>
-    public static IReadOnlyList<string> Known { get; } = ["SGD", "Adam"];
+    public static IReadOnlyList<string> Known { get; } = ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta"];
 
     internal void RestoreIterations(long iterations) => Iterations = iterations;
+
+    /// <summary>Checks a Keras argument that must lie in [<paramref name="min"/>, <paramref name="max"/>) (or ≤ max when <paramref name="maxIncluded"/>).</summary>
+    protected static float Checked(float value, string kerasName, float min, float max, bool maxIncluded = false)
+    {
+        if (!(value >= min && (maxIncluded ? value <= max : value < max)))
+            throw new ArgumentOutOfRangeException(kerasName, value, $"Invalid value received for argument `{kerasName}`. Expected a number in [{min}, {max}{(maxIncluded ? "]" : ")")}. Received: {kerasName}={value}.");
+        return value;
+    }
 
     /// <summary>Applies one update to <paramref name="w"/> from its gradient <paramref name="g"/>.</summary>
     protected abstract void Update(Variable v, Span<float> w, ReadOnlySpan<float> g);
@@ -166,6 +182,10 @@ public abstract class Optimizer
     {
         "sgd" => new SGD(),
         "adam" => new Adam(),
+        "adamw" => new AdamW(),
+        "rmsprop" => new RMSprop(),
+        "adagrad" => new Adagrad(),
+        "adadelta" => new Adadelta(),
         _ => throw new ArgumentException($"Invalid value received for argument `optimizer`. Expected one of {string.Join(", ", Known.Select(k => k.ToLowerInvariant()))}. Received: optimizer={name}."),
     };
 }
