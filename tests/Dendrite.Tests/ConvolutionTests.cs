@@ -237,6 +237,42 @@ public class ConvolutionTests
         Assert.Equal(16 * 9 + 16 + 4 * 16, bn.ParamCount);
     }
 
+    /// <summary>A CNN training step with every new layer (reshape, rescaling, conv, batch norm, pooling, dropout, global pooling,
+    /// dense) allocates nothing once warm: the bytes allocated on all threads over a whole steady-state epoch stay below
+    /// what one small array per step would cost.</summary>
+    [Fact]
+    public void ACnnTrainingStepAllocatesNothingInSteadyState()
+    {
+        var train = Dendrite.Data.Mnist.Load().Train.Take(64 * 12);
+        var model = new Sequential(new Reshape([28, 28, 1], inputShape: [28, 28]), new Rescaling(1f / 255),
+            new Conv2D(8, 3, activation: "relu"), new BatchNormalization(), new MaxPooling2D(2),
+            new Conv2D(8, 3, padding: "same", activation: "relu"), new AveragePooling2D(2), new Dropout(0.25f),
+            new Conv2D(16, 3, activation: "relu"), new GlobalAveragePooling2D(), new Dense(10, "softmax")) { Seed = 3 };
+        model.Compile("categorical_crossentropy", new SGD(0.05f, momentum: 0.9f), ["accuracy"]);
+        var probe = new SteadyAllocation();
+        model.Fit(train, batchSize: 64, epochs: 3, verbose: 0, callbacks: [probe]);
+        Assert.True(probe.Steps >= 10, $"the probe saw {probe.Steps} steps");
+        Assert.True(probe.Bytes < probe.Steps * 24L, $"{probe.Bytes:N0} bytes allocated over {probe.Steps} steady-state steps");
+    }
+
+    /// <summary>Counts bytes allocated on every thread from the end of the first step of epoch 3 to the end of that epoch.</summary>
+    private sealed class SteadyAllocation : Dendrite.Callbacks.Callback
+    {
+        private long _start;
+        public long Bytes { get; private set; }
+        public int Steps { get; private set; }
+        public override void OnBatchEnd(int epoch, in Dendrite.Callbacks.BatchLogs logs)
+        {
+            if (epoch < 3) return;
+            if (logs.Step == 1) _start = GC.GetTotalAllocatedBytes(true);
+            else Steps++;
+        }
+        public override void OnEpochEnd(Dendrite.Callbacks.EpochLogs logs)
+        {
+            if (logs.Epoch == 3) Bytes = GC.GetTotalAllocatedBytes(true) - _start;
+        }
+    }
+
     /// <summary>Values that differ from one another, so a max has one winner and a finite difference does not change it.</summary>
     private static Tensor Distinct(ulong seed, params int[] shape)
     {
