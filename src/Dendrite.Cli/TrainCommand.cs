@@ -136,7 +136,7 @@ internal static class TrainCommand
                 {
                     ["layers"] = string.Join(" → ", model.Layers.Select(Describe)),
                     ["loss"] = model.Loss!.Name,
-                    ["optimizer"] = Describe(model.Optimizer!),
+                    ["optimizer"] = model.Optimizer!.ToString(),
                     ["batch size"] = model.TrainingState!.BatchSize.ToString(CultureInfo.InvariantCulture),
                     ["epochs"] = model.TrainingState.Epochs.ToString(CultureInfo.InvariantCulture),
                     ["seed"] = model.TrainingState.Seed.ToString(CultureInfo.InvariantCulture),
@@ -165,13 +165,6 @@ internal static class TrainCommand
     }
 
     /// <summary>A layer in a few words: Dense(128, relu), Conv2D(32, 3×3, relu), MaxPooling2D(2×2), Dropout(0.5).</summary>
-    /// <summary>The optimizer and its settings, for the report.</summary>
-    internal static string Describe(Optimizer o) => o switch
-    {
-        SGD sgd => FormattableString.Invariant($"SGD(learning rate {sgd.LearningRate}, momentum {sgd.Momentum}{(sgd.Nesterov ? ", Nesterov" : "")})"),
-        _ => FormattableString.Invariant($"{o.Name}(learning rate {o.LearningRate}{string.Concat(o.Config().Select(c => FormattableString.Invariant($", {c.Key} {c.Value}")))})"),
-    };
-
     internal static string Describe(Dendrite.Layers.Layer l) => l switch
     {
         Dendrite.Layers.Dense d => $"Dense({d.Units}, {d.Activation.Name})",

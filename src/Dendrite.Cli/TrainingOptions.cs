@@ -6,24 +6,22 @@ namespace Dendrite.Cli;
 /// <summary>The options of `train` that choose the optimizer and its settings (Keras names and defaults).</summary>
 internal sealed class TrainingOptions
 {
-    public static readonly string[] Optimizers = ["sgd", "adam", "adamw", "rmsprop", "adagrad", "adadelta"];
+    public static readonly string[] Optimizers = ["sgd", "adam", "rmsprop", "adagrad", "adadelta"];
 
-    public readonly Option<string> Optimizer = new("--optimizer") { Description = "Optimizer: " + string.Join(", ", Optimizers) + " (default: the architecture's recipe; sgd for mlp)", DefaultValueFactory = _ => "sgd" };
+    public readonly Option<string> Optimizer = new("--optimizer") { Description = "Optimizer: " + string.Join(", ", Optimizers) + " (default: the architecture's recipe: sgd for mlp, adam for convnet, sgd with momentum 0.9 for cnn)", DefaultValueFactory = _ => "sgd" };
     public readonly Option<float> LearningRate = new("--lr", "--learning-rate") { Description = "Learning rate (default: the architecture's recipe, 0.1 for mlp; with an --optimizer other than the recipe's, that optimizer's Keras default: 0.01 for sgd, 0.001 for the others)", DefaultValueFactory = _ => 0.1f };
     public readonly Option<float> Momentum = new("--momentum") { Description = "Momentum of sgd and rmsprop (default: the recipe's for sgd, 0 for mlp; 0 for rmsprop)", DefaultValueFactory = _ => 0f };
     public readonly Option<bool> Nesterov = new("--nesterov") { Description = "Nesterov momentum (sgd; default off)" };
-    public readonly Option<bool> Amsgrad = new("--amsgrad") { Description = "AMSGrad variant of adam and adamw (default off)" };
-    public readonly Option<float> WeightDecay = new("--weight-decay") { Description = "Decoupled weight decay of adamw", DefaultValueFactory = _ => 0.004f };
+    public readonly Option<bool> Amsgrad = new("--amsgrad") { Description = "AMSGrad variant of adam (default off)" };
 
     public TrainingOptions()
     {
         Checks.OneOf(Optimizer, Optimizers);
         Checks.Positive(LearningRate);
         Checks.Between(Momentum, 0f, 1f, maxExcluded: true);
-        Checks.Between(WeightDecay, 0f, 1f);
     }
 
-    public IEnumerable<Option> All => [Optimizer, LearningRate, Momentum, Nesterov, Amsgrad, WeightDecay];
+    public IEnumerable<Option> All => [Optimizer, LearningRate, Momentum, Nesterov, Amsgrad];
 
     /// <summary>
     /// The optimizer the command line asks for. The recipe's optimizer takes the recipe's learning rate and momentum;
@@ -40,7 +38,7 @@ internal sealed class TrainingOptions
             if (Given(o) && !takers.Contains(name))
                 throw new ArgumentException($"{o.Name} is a setting of {string.Join(" and ", takers)}; --optimizer {name} does not take it.");
         }
-        Only(Momentum, "sgd", "rmsprop"); Only(Nesterov, "sgd"); Only(Amsgrad, "adam", "adamw"); Only(WeightDecay, "adamw");
+        Only(Momentum, "sgd", "rmsprop"); Only(Nesterov, "sgd"); Only(Amsgrad, "adam");
         Optimizers.Optimizer o = name;   // Keras defaults
         float lr = Given(LearningRate) ? r.GetValue(LearningRate) : fromRecipe ? recipe.LearningRate : o.LearningRate;
         float momentum = Given(Momentum) ? r.GetValue(Momentum) : fromRecipe ? recipe.Momentum : 0f;
@@ -48,7 +46,6 @@ internal sealed class TrainingOptions
         {
             "sgd" => new SGD(lr, momentum, r.GetValue(Nesterov)),
             "adam" => new Adam(lr, amsgrad: r.GetValue(Amsgrad)),
-            "adamw" => new AdamW(lr, r.GetValue(WeightDecay), amsgrad: r.GetValue(Amsgrad)),
             "rmsprop" => new RMSprop(lr, momentum: momentum),
             "adagrad" => new Adagrad(lr),
             "adadelta" => new Adadelta(lr),

@@ -21,7 +21,8 @@ public sealed class Adadelta : Optimizer
     /// <summary>The running means of g² and of the squared updates (Keras's accumulated_grad and accumulated_delta_var).</summary>
     public override IReadOnlyList<string> SlotNames => ["accumulated_grad", "accumulated_delta"];
 
-    public override IEnumerable<(string Key, object Value)> Config() => [("rho", Rho), ("epsilon", Epsilon)];
+    public override IReadOnlyList<(string Name, object Value)> GetConfig() =>
+        [("learning_rate", LearningRate), ("rho", Rho), ("epsilon", Epsilon)];
 
     protected override void Update(Variable v, Span<float> w, ReadOnlySpan<float> g)
     {

@@ -19,7 +19,8 @@ public sealed class Adagrad : Optimizer
     public override string Name => "Adagrad";
     public override IReadOnlyList<string> SlotNames => ["accumulator"];
 
-    public override IEnumerable<(string Key, object Value)> Config() => [("initial_accumulator_value", InitialAccumulatorValue), ("epsilon", Epsilon)];
+    public override IReadOnlyList<(string Name, object Value)> GetConfig() =>
+        [("learning_rate", LearningRate), ("initial_accumulator_value", InitialAccumulatorValue), ("epsilon", Epsilon)];
 
     protected override void Update(Variable v, Span<float> w, ReadOnlySpan<float> g)
     {

@@ -120,7 +120,7 @@ public abstract class Optimizer
     /// </summary>
     public virtual IReadOnlyList<string> SlotNames => [];
 
-    /// <summary>Per-variable state kept in <see cref="SlotFor"/>, one store per name in <see cref="SlotNames"/>.</summary>
+    /// <summary>Per-variable state kept by <see cref="SlotFor"/>, one store per name in <see cref="SlotNames"/>.</summary>
     private readonly Dictionary<string, Dictionary<Variable, float[]>> _slots = new(StringComparer.Ordinal);
 
     /// <summary>The optimizer's per-variable state (for checkpoints): variable, slot name, values.</summary>
@@ -135,7 +135,7 @@ public abstract class Optimizer
         store[v] = values.ToArray();
     }
 
-    /// <summary>The state named <paramref name="slot"/> of <paramref name="v"/>, made (zeros) on its first use only.</summary>
+    /// <summary>The state named <paramref name="slot"/> of <paramref name="v"/>, made (filled with <paramref name="initial"/>) on its first use only.</summary>
     protected float[] SlotFor(Variable v, string slot, float initial = 0)
     {
         if (!_slots.TryGetValue(slot, out var store)) _slots[slot] = store = new(ReferenceEqualityComparer.Instance);
@@ -147,26 +147,6 @@ public abstract class Optimizer
         return values;
     }
 
-    /// <summary>The settings saved with the model besides the learning rate (Keras names), each a float or a bool.</summary>
-    public virtual IEnumerable<(string Key, object Value)> Config() => [];
-
-    /// <summary>The optimizer a saved config names, made from its settings (<paramref name="number"/> and <paramref name="flag"/> read one each).</summary>
-    internal static Optimizer FromConfig(string className, Func<string, float> number, Func<string, bool> flag) => className switch
-    {
-        "SGD" => new SGD(number("learning_rate"), number("momentum"), flag("nesterov")),
-        "Adam" => new Adam(number("learning_rate"), number("beta_1"), number("beta_2"), number("epsilon"), flag("amsgrad")),
-        "AdamW" => new AdamW(number("learning_rate"), number("weight_decay"), number("beta_1"), number("beta_2"), number("epsilon"), flag("amsgrad")),
-        "RMSprop" => new RMSprop(number("learning_rate"), number("rho"), number("momentum"), number("epsilon")),
-        "Adagrad" => new Adagrad(number("learning_rate"), number("initial_accumulator_value"), number("epsilon")),
-        "Adadelta" => new Adadelta(number("learning_rate"), number("rho"), number("epsilon")),
-        _ => throw new ArgumentException($"unknown optimizer {className} (known: {string.Join(", ", Known)})"),
-    };
-
-    /// <summary>The optimizers known by name (Keras's class names), as strings accept them in lower case.</summary>
-    public static IReadOnlyList<string> Known { get; } = ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta"];
-
-    internal void RestoreIterations(long iterations) => Iterations = iterations;
-
     /// <summary>Checks a Keras argument that must lie in [<paramref name="min"/>, <paramref name="max"/>) (or ≤ max when <paramref name="maxIncluded"/>).</summary>
     protected static float Checked(float value, string kerasName, float min, float max, bool maxIncluded = false)
     {
@@ -175,19 +155,50 @@ public abstract class Optimizer
         return value;
     }
 
+    internal void RestoreIterations(long iterations) => Iterations = iterations;
+
     /// <summary>Applies one update to <paramref name="w"/> from its gradient <paramref name="g"/>.</summary>
     protected abstract void Update(Variable v, Span<float> w, ReadOnlySpan<float> g);
 
+    /// <summary>
+    /// The settings that make this optimizer, by Keras's names (learning_rate, momentum, beta_1, ...): what the model
+    /// file keeps and <see cref="FromConfig"/> reads back. Numbers are floats, switches are bools.
+    /// </summary>
+    public abstract IReadOnlyList<(string Name, object Value)> GetConfig();
+
+    /// <summary>The optimizer of Keras class <paramref name="className"/> with the settings <paramref name="setting"/> reads by name (null: absent, so the default).</summary>
+    internal static Optimizer FromConfig(string className, Func<string, bool, object?> setting)
+    {
+        float F(string name, float fallback) => setting(name, false) is float f ? f : fallback;
+        bool B(string name) => setting(name, true) is true;
+        return className switch
+        {
+            "SGD" => new SGD(F("learning_rate", 0.01f), F("momentum", 0f), B("nesterov")),
+            "Adam" => new Adam(F("learning_rate", 0.001f), F("beta_1", 0.9f), F("beta_2", 0.999f), F("epsilon", 1e-7f), B("amsgrad")),
+            "RMSprop" => new RMSprop(F("learning_rate", 0.001f), F("rho", 0.9f), F("momentum", 0f), F("epsilon", 1e-7f)),
+            "Adagrad" => new Adagrad(F("learning_rate", 0.001f), F("initial_accumulator_value", 0.1f), F("epsilon", 1e-7f)),
+            "Adadelta" => new Adadelta(F("learning_rate", 0.001f), F("rho", 0.95f), F("epsilon", 1e-7f)),
+            _ => throw new ArgumentException($"unknown optimizer class `{className}`; known: {string.Join(", ", KnownClasses)}"),
+        };
+    }
+
+    /// <summary>The Keras class names <see cref="FromConfig"/> knows.</summary>
+    public static IReadOnlyList<string> KnownClasses { get; } = ["SGD", "Adam", "RMSprop", "Adagrad", "Adadelta"];
+
+    /// <summary>Keras's optimizer names as strings, with their defaults: "sgd" (learning rate 0.01), "adam" (0.001).</summary>
     public static implicit operator Optimizer(string name) => name.ToLowerInvariant() switch
     {
         "sgd" => new SGD(),
         "adam" => new Adam(),
-        "adamw" => new AdamW(),
         "rmsprop" => new RMSprop(),
         "adagrad" => new Adagrad(),
         "adadelta" => new Adadelta(),
-        _ => throw new ArgumentException($"Invalid value received for argument `optimizer`. Expected one of {string.Join(", ", Known.Select(k => k.ToLowerInvariant()))}. Received: optimizer={name}."),
+        _ => throw new ArgumentException($"Invalid value received for argument `optimizer`. Expected one of sgd, adam, rmsprop, adagrad, adadelta. Received: optimizer={name}."),
     };
+
+    /// <summary>As Keras prints an optimizer: its class and settings.</summary>
+    public override string ToString() =>
+        $"{Name}({string.Join(", ", GetConfig().Select(c => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{c.Name}={c.Value}")))})";
 }
 
 /// <summary>
@@ -215,7 +226,8 @@ public sealed class SGD : Optimizer
 
     public override IReadOnlyList<string> SlotNames => Momentum == 0 ? [] : ["velocity"];
 
-    public override IEnumerable<(string Key, object Value)> Config() => [("momentum", Momentum), ("nesterov", Nesterov)];
+    public override IReadOnlyList<(string Name, object Value)> GetConfig() =>
+        [("learning_rate", LearningRate), ("momentum", Momentum), ("nesterov", Nesterov)];
 
     internal override IEnumerable<(Variable Variable, string Slot, Tensor Values)> Slots() =>
         _velocity.Select(kv => (kv.Key, "velocity", new Tensor(kv.Value, kv.Key.Value.Shape)));

@@ -23,7 +23,8 @@ public sealed class RMSprop : Optimizer
     /// <summary>The running mean of g² ("velocity", Keras's name) and, with momentum, the momentum buffer.</summary>
     public override IReadOnlyList<string> SlotNames => Momentum == 0 ? ["velocity"] : ["velocity", "momentum"];
 
-    public override IEnumerable<(string Key, object Value)> Config() => [("rho", Rho), ("momentum", Momentum), ("epsilon", Epsilon)];
+    public override IReadOnlyList<(string Name, object Value)> GetConfig() =>
+        [("learning_rate", LearningRate), ("rho", Rho), ("momentum", Momentum), ("epsilon", Epsilon)];
 
     protected override void Update(Variable v, Span<float> w, ReadOnlySpan<float> g)
     {

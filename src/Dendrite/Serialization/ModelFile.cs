@@ -226,9 +226,13 @@ public static class ModelFile
                 w.WriteString("loss", loss.Name);
                 w.WriteStartObject("optimizer");
                 w.WriteString("class_name", opt.Name);
-                w.WriteNumber("learning_rate", opt.LearningRate);
-                foreach (var (k, v) in opt.Config())
-                    if (v is bool b) w.WriteBoolean(k, b); else w.WriteNumber(k, (float)v);
+                foreach (var (name, value) in opt.GetConfig())
+                    switch (value)
+                    {
+                        case float f: w.WriteNumber(name, f); break;
+                        case bool b: w.WriteBoolean(name, b); break;
+                        default: throw new InvalidOperationException($"Optimizer setting {name} of type {value.GetType().Name} cannot be saved.");
+                    }
                 w.WriteNumber("iterations", opt.Iterations);
                 w.WriteEndObject();
                 w.WriteEndObject();
@@ -293,9 +297,8 @@ public static class ModelFile
                 try { loss = c.String("loss"); } catch (ArgumentException e) { throw c.Error("loss", e.Message); }
                 var o = c.Object("optimizer");
                 string className = o.String("class_name");
-                if (!Optimizer.Known.Contains(className)) throw o.Error("class_name", $"unknown optimizer {className} (known: {string.Join(", ", Optimizer.Known)})");
                 Optimizer opt;
-                try { opt = Optimizer.FromConfig(className, o.Float, o.Bool); }
+                try { opt = Optimizer.FromConfig(className, (name, isBool) => !o.Has(name) ? null : isBool ? o.Bool(name) : o.Float(name)); }
                 catch (ArgumentException e) { throw o.Error("optimizer", e.Message); }
                 if (o.Has("iterations")) opt.RestoreIterations(o.Long("iterations"));
                 model.Compile(loss, opt, ["accuracy"]);
