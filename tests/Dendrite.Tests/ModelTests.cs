@@ -165,6 +165,7 @@ public class SerialModelTests
     private static Lazy<(Dataset Train, Dataset Test)> Data => ModelTests.Data;
     private static Sequential Mlp(ulong seed, params int[] hidden) => ModelTests.Mlp(seed, hidden);
 
+    [Trait("Category", "VectorPaths")]
     [Fact]
     public void TheSameSeedGivesTheSameWeights()
     {
@@ -190,6 +191,7 @@ public class SerialModelTests
         Assert.NotEqual(a.Take(100), other.Weights[0].Value.ToArray().Take(100));
     }
 
+    [Trait("Category", "VectorPaths")]
     [Fact]
     public void ATrainingStepAllocatesNothingOnceWarm()
     {
