@@ -240,7 +240,6 @@ public class ConvolutionTests
     /// <summary>A CNN training step with every new layer (reshape, rescaling, conv, batch norm, pooling, dropout, global pooling,
     /// dense) allocates nothing once warm: the bytes allocated on all threads over a whole steady-state epoch stay below
     /// what one small array per step would cost.</summary>
-    [Trait("Category", "VectorPaths")]
     [Fact]
     public void ACnnTrainingStepAllocatesNothingInSteadyState()
     {
