@@ -100,10 +100,10 @@ internal static class Ceiling
             x6 = x5 + a, x7 = x6 + a, x8 = x7 + a, x9 = x8 + a, x10 = x9 + a, x11 = x10 + a;
         for (long i = 0; i < steps; i++)
         {
-            x0 = Simd.MulAdd(x0, m, a); x1 = Simd.MulAdd(x1, m, a); x2 = Simd.MulAdd(x2, m, a);
-            x3 = Simd.MulAdd(x3, m, a); x4 = Simd.MulAdd(x4, m, a); x5 = Simd.MulAdd(x5, m, a);
-            x6 = Simd.MulAdd(x6, m, a); x7 = Simd.MulAdd(x7, m, a); x8 = Simd.MulAdd(x8, m, a);
-            x9 = Simd.MulAdd(x9, m, a); x10 = Simd.MulAdd(x10, m, a); x11 = Simd.MulAdd(x11, m, a);
+            x0 = Vector256.MultiplyAddEstimate(x0, m, a); x1 = Vector256.MultiplyAddEstimate(x1, m, a); x2 = Vector256.MultiplyAddEstimate(x2, m, a);
+            x3 = Vector256.MultiplyAddEstimate(x3, m, a); x4 = Vector256.MultiplyAddEstimate(x4, m, a); x5 = Vector256.MultiplyAddEstimate(x5, m, a);
+            x6 = Vector256.MultiplyAddEstimate(x6, m, a); x7 = Vector256.MultiplyAddEstimate(x7, m, a); x8 = Vector256.MultiplyAddEstimate(x8, m, a);
+            x9 = Vector256.MultiplyAddEstimate(x9, m, a); x10 = Vector256.MultiplyAddEstimate(x10, m, a); x11 = Vector256.MultiplyAddEstimate(x11, m, a);
         }
         return Vector256.Sum(x0 + x1 + x2 + x3 + x4 + x5 + x6 + x7 + x8 + x9 + x10 + x11);
     }
@@ -116,10 +116,10 @@ internal static class Ceiling
             x6 = x5 + a, x7 = x6 + a, x8 = x7 + a, x9 = x8 + a, x10 = x9 + a, x11 = x10 + a;
         for (long i = 0; i < steps; i++)
         {
-            x0 = Simd.MulAdd(x0, m, a); x1 = Simd.MulAdd(x1, m, a); x2 = Simd.MulAdd(x2, m, a);
-            x3 = Simd.MulAdd(x3, m, a); x4 = Simd.MulAdd(x4, m, a); x5 = Simd.MulAdd(x5, m, a);
-            x6 = Simd.MulAdd(x6, m, a); x7 = Simd.MulAdd(x7, m, a); x8 = Simd.MulAdd(x8, m, a);
-            x9 = Simd.MulAdd(x9, m, a); x10 = Simd.MulAdd(x10, m, a); x11 = Simd.MulAdd(x11, m, a);
+            x0 = Vector128.MultiplyAddEstimate(x0, m, a); x1 = Vector128.MultiplyAddEstimate(x1, m, a); x2 = Vector128.MultiplyAddEstimate(x2, m, a);
+            x3 = Vector128.MultiplyAddEstimate(x3, m, a); x4 = Vector128.MultiplyAddEstimate(x4, m, a); x5 = Vector128.MultiplyAddEstimate(x5, m, a);
+            x6 = Vector128.MultiplyAddEstimate(x6, m, a); x7 = Vector128.MultiplyAddEstimate(x7, m, a); x8 = Vector128.MultiplyAddEstimate(x8, m, a);
+            x9 = Vector128.MultiplyAddEstimate(x9, m, a); x10 = Vector128.MultiplyAddEstimate(x10, m, a); x11 = Vector128.MultiplyAddEstimate(x11, m, a);
         }
         return Vector128.Sum(x0 + x1 + x2 + x3 + x4 + x5 + x6 + x7 + x8 + x9 + x10 + x11);
     }

@@ -63,12 +63,12 @@ public static unsafe partial class Gemm
         {
             var b0 = Vector256.Load(b);
             var b1 = Vector256.Load(b + 8);
-            var x = Vector256.Create(a[0]); c00 = Simd.MulAdd(x, b0, c00); c01 = Simd.MulAdd(x, b1, c01);
-            x = Vector256.Create(a[1]); c10 = Simd.MulAdd(x, b0, c10); c11 = Simd.MulAdd(x, b1, c11);
-            x = Vector256.Create(a[2]); c20 = Simd.MulAdd(x, b0, c20); c21 = Simd.MulAdd(x, b1, c21);
-            x = Vector256.Create(a[3]); c30 = Simd.MulAdd(x, b0, c30); c31 = Simd.MulAdd(x, b1, c31);
-            x = Vector256.Create(a[4]); c40 = Simd.MulAdd(x, b0, c40); c41 = Simd.MulAdd(x, b1, c41);
-            x = Vector256.Create(a[5]); c50 = Simd.MulAdd(x, b0, c50); c51 = Simd.MulAdd(x, b1, c51);
+            var x = Vector256.Create(a[0]); c00 = Vector256.MultiplyAddEstimate(x, b0, c00); c01 = Vector256.MultiplyAddEstimate(x, b1, c01);
+            x = Vector256.Create(a[1]); c10 = Vector256.MultiplyAddEstimate(x, b0, c10); c11 = Vector256.MultiplyAddEstimate(x, b1, c11);
+            x = Vector256.Create(a[2]); c20 = Vector256.MultiplyAddEstimate(x, b0, c20); c21 = Vector256.MultiplyAddEstimate(x, b1, c21);
+            x = Vector256.Create(a[3]); c30 = Vector256.MultiplyAddEstimate(x, b0, c30); c31 = Vector256.MultiplyAddEstimate(x, b1, c31);
+            x = Vector256.Create(a[4]); c40 = Vector256.MultiplyAddEstimate(x, b0, c40); c41 = Vector256.MultiplyAddEstimate(x, b1, c41);
+            x = Vector256.Create(a[5]); c50 = Vector256.MultiplyAddEstimate(x, b0, c50); c51 = Vector256.MultiplyAddEstimate(x, b1, c51);
             a += 6; b += 16;
         }
         Store256(c, c00, c01, overwrite, alpha); c += ldc;
@@ -88,12 +88,12 @@ public static unsafe partial class Gemm
         {
             var b0 = Vector128.Load(b);
             var b1 = Vector128.Load(b + 4);
-            var x = Vector128.Create(a[0]); c00 = Simd.MulAdd(x, b0, c00); c01 = Simd.MulAdd(x, b1, c01);
-            x = Vector128.Create(a[1]); c10 = Simd.MulAdd(x, b0, c10); c11 = Simd.MulAdd(x, b1, c11);
-            x = Vector128.Create(a[2]); c20 = Simd.MulAdd(x, b0, c20); c21 = Simd.MulAdd(x, b1, c21);
-            x = Vector128.Create(a[3]); c30 = Simd.MulAdd(x, b0, c30); c31 = Simd.MulAdd(x, b1, c31);
-            x = Vector128.Create(a[4]); c40 = Simd.MulAdd(x, b0, c40); c41 = Simd.MulAdd(x, b1, c41);
-            x = Vector128.Create(a[5]); c50 = Simd.MulAdd(x, b0, c50); c51 = Simd.MulAdd(x, b1, c51);
+            var x = Vector128.Create(a[0]); c00 = Vector128.MultiplyAddEstimate(x, b0, c00); c01 = Vector128.MultiplyAddEstimate(x, b1, c01);
+            x = Vector128.Create(a[1]); c10 = Vector128.MultiplyAddEstimate(x, b0, c10); c11 = Vector128.MultiplyAddEstimate(x, b1, c11);
+            x = Vector128.Create(a[2]); c20 = Vector128.MultiplyAddEstimate(x, b0, c20); c21 = Vector128.MultiplyAddEstimate(x, b1, c21);
+            x = Vector128.Create(a[3]); c30 = Vector128.MultiplyAddEstimate(x, b0, c30); c31 = Vector128.MultiplyAddEstimate(x, b1, c31);
+            x = Vector128.Create(a[4]); c40 = Vector128.MultiplyAddEstimate(x, b0, c40); c41 = Vector128.MultiplyAddEstimate(x, b1, c41);
+            x = Vector128.Create(a[5]); c50 = Vector128.MultiplyAddEstimate(x, b0, c50); c51 = Vector128.MultiplyAddEstimate(x, b1, c51);
             a += 6; b += 8;
         }
         Store128(c, c00, c01, overwrite, alpha); c += ldc;

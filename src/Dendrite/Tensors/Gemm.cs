@@ -324,10 +324,10 @@ public static unsafe partial class Gemm
                         for (; j <= w - 8; j += 8)
                         {
                             var bv = Vector256.Load(brow + j);
-                            Vector256.Store(Simd.MulAdd(v0, bv, Vector256.Load(c0 + j)), c0 + j);
-                            if (rows > 1) Vector256.Store(Simd.MulAdd(v1, bv, Vector256.Load(c1 + j)), c1 + j);
-                            if (rows > 2) Vector256.Store(Simd.MulAdd(v2, bv, Vector256.Load(c2 + j)), c2 + j);
-                            if (rows > 3) Vector256.Store(Simd.MulAdd(v3, bv, Vector256.Load(c3 + j)), c3 + j);
+                            Vector256.Store(Vector256.MultiplyAddEstimate(v0, bv, Vector256.Load(c0 + j)), c0 + j);
+                            if (rows > 1) Vector256.Store(Vector256.MultiplyAddEstimate(v1, bv, Vector256.Load(c1 + j)), c1 + j);
+                            if (rows > 2) Vector256.Store(Vector256.MultiplyAddEstimate(v2, bv, Vector256.Load(c2 + j)), c2 + j);
+                            if (rows > 3) Vector256.Store(Vector256.MultiplyAddEstimate(v3, bv, Vector256.Load(c3 + j)), c3 + j);
                         }
                     }
                     else
@@ -336,19 +336,19 @@ public static unsafe partial class Gemm
                         for (; j <= w - 4; j += 4)
                         {
                             var bv = Vector128.Load(brow + j);
-                            Vector128.Store(Simd.MulAdd(v0, bv, Vector128.Load(c0 + j)), c0 + j);
-                            if (rows > 1) Vector128.Store(Simd.MulAdd(v1, bv, Vector128.Load(c1 + j)), c1 + j);
-                            if (rows > 2) Vector128.Store(Simd.MulAdd(v2, bv, Vector128.Load(c2 + j)), c2 + j);
-                            if (rows > 3) Vector128.Store(Simd.MulAdd(v3, bv, Vector128.Load(c3 + j)), c3 + j);
+                            Vector128.Store(Vector128.MultiplyAddEstimate(v0, bv, Vector128.Load(c0 + j)), c0 + j);
+                            if (rows > 1) Vector128.Store(Vector128.MultiplyAddEstimate(v1, bv, Vector128.Load(c1 + j)), c1 + j);
+                            if (rows > 2) Vector128.Store(Vector128.MultiplyAddEstimate(v2, bv, Vector128.Load(c2 + j)), c2 + j);
+                            if (rows > 3) Vector128.Store(Vector128.MultiplyAddEstimate(v3, bv, Vector128.Load(c3 + j)), c3 + j);
                         }
                     }
                     for (; j < w; j++)
                     {
                         float bj = brow[j];
-                        c0[j] = Simd.MulAdd(x0, bj, c0[j]);
-                        if (rows > 1) c1[j] = Simd.MulAdd(x1, bj, c1[j]);
-                        if (rows > 2) c2[j] = Simd.MulAdd(x2, bj, c2[j]);
-                        if (rows > 3) c3[j] = Simd.MulAdd(x3, bj, c3[j]);
+                        c0[j] = float.MultiplyAddEstimate(x0, bj, c0[j]);
+                        if (rows > 1) c1[j] = float.MultiplyAddEstimate(x1, bj, c1[j]);
+                        if (rows > 2) c2[j] = float.MultiplyAddEstimate(x2, bj, c2[j]);
+                        if (rows > 3) c3[j] = float.MultiplyAddEstimate(x3, bj, c3[j]);
                     }
                 }
             }
@@ -512,10 +512,10 @@ public static unsafe partial class Gemm
             for (; p <= k - 8; p += 8)
             {
                 var bv = Vector256.Load(bcol + p);
-                x0 = Simd.MulAdd(Vector256.Load(a0 + p), bv, x0);
-                x1 = Simd.MulAdd(Vector256.Load(a1 + p), bv, x1);
-                x2 = Simd.MulAdd(Vector256.Load(a2 + p), bv, x2);
-                x3 = Simd.MulAdd(Vector256.Load(a3 + p), bv, x3);
+                x0 = Vector256.MultiplyAddEstimate(Vector256.Load(a0 + p), bv, x0);
+                x1 = Vector256.MultiplyAddEstimate(Vector256.Load(a1 + p), bv, x1);
+                x2 = Vector256.MultiplyAddEstimate(Vector256.Load(a2 + p), bv, x2);
+                x3 = Vector256.MultiplyAddEstimate(Vector256.Load(a3 + p), bv, x3);
             }
             s0 = Vector256.Sum(x0); s1 = Vector256.Sum(x1); s2 = Vector256.Sum(x2); s3 = Vector256.Sum(x3);
         }
@@ -525,20 +525,20 @@ public static unsafe partial class Gemm
             for (; p <= k - 4; p += 4)
             {
                 var bv = Vector128.Load(bcol + p);
-                x0 = Simd.MulAdd(Vector128.Load(a0 + p), bv, x0);
-                x1 = Simd.MulAdd(Vector128.Load(a1 + p), bv, x1);
-                x2 = Simd.MulAdd(Vector128.Load(a2 + p), bv, x2);
-                x3 = Simd.MulAdd(Vector128.Load(a3 + p), bv, x3);
+                x0 = Vector128.MultiplyAddEstimate(Vector128.Load(a0 + p), bv, x0);
+                x1 = Vector128.MultiplyAddEstimate(Vector128.Load(a1 + p), bv, x1);
+                x2 = Vector128.MultiplyAddEstimate(Vector128.Load(a2 + p), bv, x2);
+                x3 = Vector128.MultiplyAddEstimate(Vector128.Load(a3 + p), bv, x3);
             }
             s0 = Vector128.Sum(x0); s1 = Vector128.Sum(x1); s2 = Vector128.Sum(x2); s3 = Vector128.Sum(x3);
         }
         for (; p < k; p++)
         {
             float bv = bcol[p];
-            s0 = Simd.MulAdd(a0[p], bv, s0);
-            s1 = Simd.MulAdd(a1[p], bv, s1);
-            s2 = Simd.MulAdd(a2[p], bv, s2);
-            s3 = Simd.MulAdd(a3[p], bv, s3);
+            s0 = float.MultiplyAddEstimate(a0[p], bv, s0);
+            s1 = float.MultiplyAddEstimate(a1[p], bv, s1);
+            s2 = float.MultiplyAddEstimate(a2[p], bv, s2);
+            s3 = float.MultiplyAddEstimate(a3[p], bv, s3);
         }
     }
 

@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.Arm;
 using System.Runtime.Intrinsics.X86;
@@ -16,9 +15,9 @@ internal static class Simd
     public static readonly int Floats = Choose(Environment.GetEnvironmentVariable("DENDRITE_VECTOR_BITS"));
 
     /// <summary>
-    /// True where FMA is an instruction (x64 FMA3, ARM64 AdvSimd). Where it is not (x64 with AVX2 disabled), the kernels
-    /// multiply then add, rounding twice, instead of calling the software fused multiply-add; results then differ from the
-    /// FMA paths in the last bits, and are still the same run to run.
+    /// True where FMA is an instruction (x64 FMA3, ARM64 AdvSimd). The kernels call MultiplyAddEstimate: fused where it is,
+    /// multiply then add (rounding twice) where it is not (x64 with AVX2 disabled), instead of the software fused
+    /// multiply-add; results then differ from the FMA paths in the last bits, and are still the same run to run.
     /// </summary>
     public static bool HasFma => Fma.IsSupported || AdvSimd.IsSupported;   // a JIT-time constant
 
@@ -39,15 +38,4 @@ internal static class Simd
         };
         return Math.Min(floats, widest);
     }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static float MulAdd(float a, float b, float c) => HasFma ? MathF.FusedMultiplyAdd(a, b, c) : a * b + c;
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector128<float> MulAdd(Vector128<float> a, Vector128<float> b, Vector128<float> c) =>
-        HasFma ? Vector128.FusedMultiplyAdd(a, b, c) : a * b + c;
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<float> MulAdd(Vector256<float> a, Vector256<float> b, Vector256<float> c) =>
-        HasFma ? Vector256.FusedMultiplyAdd(a, b, c) : a * b + c;
 }
