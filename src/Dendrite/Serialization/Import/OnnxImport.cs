@@ -15,7 +15,7 @@ internal sealed class OnnxImport
     public static readonly string[] SupportedOps =
     [
         "Add", "AveragePool", "BatchNormalization", "Cast", "Concat", "Constant", "Conv", "Div", "Dropout", "Flatten", "Gather",
-        "Gemm", "GlobalAveragePool", "Identity", "MatMul", "MaxPool", "Mul", "Relu", "Reshape", "Shape", "Sigmoid", "Softmax",
+        "Gemm", "GlobalAveragePool", "Identity", "MatMul", "MaxPool", "Mul", "Pad", "Relu", "Reshape", "Shape", "Sigmoid", "Softmax",
         "Squeeze", "Sub", "Tanh", "Transpose", "Unsqueeze",
     ];
 
@@ -152,6 +152,8 @@ internal sealed class OnnxImport
             case "BatchNormalization": BatchNorm(n); return;
             case "Gemm" or "MatMul": Dense(n); return;
             case "Add": Add(n); return;
+            case "Mul" or "Sub" or "Div": Rescale(n); return;
+            case "Pad": Pad(n); return;
             case "Flatten":
                 {
                     var x = NeedLive(n);
@@ -334,12 +336,48 @@ internal sealed class OnnxImport
         var c = NeedConst(n, 1 - li, "addend");
         var p = _weights.LastOrDefault();
         if (p is null || !ReferenceEquals(p.Layer, x.Producer) || p.Layer is not (Layers.Dense or Conv2D) || !ReferenceEquals(_layers[^1], p.Layer))
-            throw Fail(n, "Dendrite adds a constant only right after a MatMul, Gemm or Conv (as a bias).");
+        {
+            if (c.Count == 1) { Rescale(n); return; }
+            throw Fail(n, "Dendrite adds a constant vector only right after a MatMul, Gemm or Conv (as a bias), or a single number anywhere.");
+        }
         var bias = p.Weights[1].Span;
         var add = c.AsFloats();
         if (add.Length != bias.Length && add.Length != 1) throw Fail(n, $"it adds {add.Length} values to {bias.Length} outputs.");
         for (int j = 0; j < bias.Length; j++) bias[j] += add[add.Length == 1 ? 0 : j];
         _live[n.Outputs[0]] = x;
+    }
+
+    /// <summary>x * c, x + c, x - c or x / c with a single number c: a <see cref="Rescaling"/> layer.</summary>
+    private void Rescale(OnnxNode n)
+    {
+        int li = _live.ContainsKey(n.Inputs[0]) ? 0 : 1;
+        var x = NeedLive(n, li);
+        var c = NeedConst(n, 1 - li, "other operand");
+        if (c.Count != 1) throw Fail(n, $"Dendrite applies {n.OpType} to its input with a single constant number only; this constant has {c.Count} values.");
+        if (li == 1 && n.OpType is "Sub" or "Div") throw Fail(n, $"only input {n.OpType} constant is supported, not constant {n.OpType} input.");
+        float v = c.AsFloats()[0];
+        var l = Emit(n.OpType switch
+        {
+            "Mul" => new Rescaling(v),
+            "Div" => new Rescaling(1f / v),
+            "Add" => new Rescaling(1f, v),
+            _ => new Rescaling(1f, -v),
+        });
+        _live[n.Outputs[0]] = x with { Producer = l };
+    }
+
+    /// <summary>Zero padding of the height and width of NCHW images: a <see cref="ZeroPadding2D"/> layer.</summary>
+    private void Pad(OnnxNode n)
+    {
+        var x = NeedLive(n);
+        Image(n, x);
+        if ((n.Text("mode") ?? "constant") != "constant") throw Fail(n, "only constant (zero) padding is supported.");
+        var pads = n.Ints("pads") is { Length: 8 } a ? a : NeedConst(n, 1, "pads").AsInts();
+        if (n.Inputs.Length > 2 && n.Inputs[2].Length > 0 && NeedConst(n, 2, "constant_value").AsFloats().Any(v => v != 0)) throw Fail(n, "only zero padding is supported.");
+        if (pads.Length != 8 || pads[0] != 0 || pads[1] != 0 || pads[4] != 0 || pads[5] != 0 || pads.Any(p => p < 0))
+            throw Fail(n, "only non-negative padding of height and width is supported.");
+        var l = Emit(new ZeroPadding2D((((int)pads[2], (int)pads[6]), ((int)pads[3], (int)pads[7]))));
+        _live[n.Outputs[0]] = new Live([-1, x.Shape[1], x.Shape[2] + pads[2] + pads[6], x.Shape[3] + pads[3] + pads[7]], true, null, l);
     }
 
     private void Flatten(OnnxNode n, Live x, string output)
@@ -383,10 +421,13 @@ internal sealed class OnnxImport
         if (target.Length == 4)
         {
             // To (N, C, H, W): Dendrite holds it channels-last, which is the same data when C is 1.
-            if (target[1] != 1) throw Fail(n, "reshaping to channels-first images with more than one channel is not supported.");
-            var l = Emit(new Reshape([(int)target[2], (int)target[3], 1]));
-            _live[n.Outputs[0]] = new Live(target, true, null, l);
-            return;
+            // Otherwise it is channels-last data (N, H, W, C) on its way to a Transpose, as Dendrite's own export writes.
+            if (target[1] == 1)
+            {
+                var l = Emit(new Reshape([(int)target[2], (int)target[3], 1]));
+                _live[n.Outputs[0]] = new Live(target, true, null, l);
+                return;
+            }
         }
         var r = Emit(new Reshape(Ints(target[1..])));
         _live[n.Outputs[0]] = new Live(target, false, null, r);
