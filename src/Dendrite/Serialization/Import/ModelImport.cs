@@ -53,12 +53,22 @@ public static class ModelImport
                 {
                     var bytes = InputFile.ReadAllBytes(path, "an ONNX model", MaxBytes);
                     MemoryBudget.Require(2L * bytes.Length, $"Loading {path}");
-                    var folder = Path.GetDirectoryName(Path.GetFullPath(path))!;
-                    var m = OnnxModel.Parse(bytes, path, folder);
-                    return OnnxImport.Convert(m, path, scale);
+                    return FromOnnx(bytes, path, Path.GetDirectoryName(Path.GetFullPath(path))!, scale);
                 }
             default:
                 throw new InvalidDataFormatException($"{path} is a {(format == ModelFormat.Hdf5 ? "Keras HDF5 (.h5)" : "Keras v3 (.keras)")} file; this Dendrite does not import Keras files yet. Convert it to ONNX (tf2onnx) and import that.");
+        }
+    }
+
+    /// <summary>An ONNX model from its bytes; external data is read only from <paramref name="folder"/>.</summary>
+    internal static Sequential FromOnnx(byte[] bytes, string source, string folder, Layer? scale)
+    {
+        var m = OnnxModel.Parse(bytes, source, folder);
+        try { return OnnxImport.Convert(m, source, scale); }
+        catch (Exception e) when (e is ArgumentException or OverflowException or InvalidOperationException)
+        {
+            // A layer refusing what the graph asks of it (a window larger than its input, say): the file is at fault.
+            throw new InvalidDataFormatException($"{source}: the model cannot be built in Dendrite: {e.Message}", e);
         }
     }
 
