@@ -28,6 +28,7 @@ public static class ModelImport
 
     internal static ModelFormat Sniff(ReadOnlySpan<byte> head, string source)
     {
+        if (head.Length < 8) return ModelFormat.Dendrite;   // too short for any format: the model file reader says what is wrong
         if (head.Length >= 8 && head[..8].SequenceEqual((ReadOnlySpan<byte>)[0x89, (byte)'H', (byte)'D', (byte)'F', 0x0D, 0x0A, 0x1A, 0x0A])) return ModelFormat.Hdf5;
         if (head.Length >= 4 && head[..4].SequenceEqual("PK\x03\x04"u8)) return ModelFormat.KerasZip;
         if (head.Length >= 8 && BitConverter.ToUInt64(head) is > 1 and < (100 << 20)) return ModelFormat.Dendrite;   // safetensors: a header length
