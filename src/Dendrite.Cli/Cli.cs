@@ -82,10 +82,10 @@ internal static class Cli
         if (message is not null) Console.Error.WriteLine($"note: {Printable.EscapeLines(message)}");
     }
 
-    /// <summary>Loads a model file, printing its note (no checksum) if it has one.</summary>
+    /// <summary>Loads a model file (a Dendrite model, or one made elsewhere: see ModelImport), printing its note if it has one.</summary>
     public static Sequential LoadModel(string path)
     {
-        var model = ModelFile.Load(path, out _, out var note);
+        var model = Dendrite.Serialization.Import.ModelImport.Load(path, null, out var note);
         Note(note);
         return model;
     }

@@ -43,6 +43,8 @@ internal static class ModelCommands
             CheckMatch(m, r.GetValue(model)!, set);
             var e = m.Evaluate(set);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{Printable.Escape(set.Name)}: {set.Count:N0} images - loss: {e.Loss:F4} - accuracy: {e.Accuracy:F4} ({e.Accuracy * 100:F2}%)"));
+            if (e.Accuracy < 3.0 / set.Classes)
+                Cli.Note($"the accuracy is near chance ({100.0 / set.Classes:F0}% for {set.Classes} classes). If the model was made elsewhere, its inputs may be scaled differently: import it again with another --scale (0-1, raw, or mean-std:M,S).");
         }));
         return cmd;
     }

@@ -8,6 +8,7 @@ var root = new RootCommand("Dendrite: neural networks in C#. Train, evaluate, in
     ModelCommands.Evaluate(),
     ModelCommands.Predict(),
     ModelCommands.Export(),
+    ImportCommand.Create(),
     ModelCommands.Plot(),
     ModelCommands.Datasets(),
 };

@@ -9,7 +9,7 @@ public class CliTests
 {
     private static readonly string Cli = Path.Combine(AppContext.BaseDirectory, "Dendrite.Cli.dll");
 
-    private static (int Exit, string Out, string Err) Dendrite(string workDir, params string[] args)
+    internal static (int Exit, string Out, string Err) Dendrite(string workDir, params string[] args)
     {
         var psi = new ProcessStartInfo("dotnet") { WorkingDirectory = workDir, RedirectStandardOutput = true, RedirectStandardError = true };
         psi.ArgumentList.Add(Cli);

@@ -307,4 +307,28 @@ public class FuzzTests
         }, alphabet: "0123456789,\n\r -+ ");
         Assert.True(loaded > 300 && rejected > 1000, $"loaded {loaded}, rejected {rejected}");
     }
+
+    /// <summary>ONNX files (Dendrite's own export of a small CNN and an MLP): each mutation imports or is our error.</summary>
+    [Fact]
+    public void OnnxFiles()
+    {
+        var cnn = new Sequential(new Layers.Reshape([8, 8, 1], inputShape: [8, 8]), new Layers.Rescaling(1f / 255), new Layers.ZeroPadding2D(1),
+            new Layers.Conv2D(3, 3, strides: 2, padding: "same", activation: "relu"), new Layers.BatchNormalization(),
+            new Layers.MaxPooling2D(2), new Layers.Flatten(), new Layers.Dense(4, "softmax")) { Seed = 3 };
+        cnn.Build([8, 8]);
+        var mlp = new Sequential(new Layers.Flatten(inputShape: [4, 4]), new Layers.Dense(5, "tanh"), new Layers.Dense(3, "sigmoid")) { Seed = 4 };
+        mlp.Build([4, 4]);
+        var samples = new[] { Onnx.Export(cnn), Onnx.Export(mlp) };
+        string folder = Directory.CreateTempSubdirectory("dendrite-fuzz").FullName;
+        try
+        {
+            var (loaded, rejected) = Fuzz(samples, 1801, input => 4_000_000 + 64L * input.Length, (input, _) =>
+            {
+                var m = Serialization.Import.ModelImport.FromOnnx(input, "fuzz.onnx", folder, null);
+                Assert.True(m.IsBuilt);
+            });
+            Assert.True(loaded > 100 && rejected > 1000, $"loaded {loaded}, rejected {rejected}");
+        }
+        finally { Directory.Delete(folder, true); }
+    }
 }

@@ -544,8 +544,11 @@ public sealed class Sequential : System.Collections.IEnumerable
     /// </summary>
     public void Save(string path) => Serialization.ModelFile.Save(this, path);
 
-    /// <summary>Loads a model saved by <see cref="Save"/> (or a checkpoint). Predictions match the saved model's bit for bit.</summary>
-    public static Sequential Load(string path) => Serialization.ModelFile.Load(path);
+    /// <summary>
+    /// Loads a model saved by <see cref="Save"/> (or a checkpoint; predictions match the saved model's bit for bit), or an
+    /// ONNX model, telling the formats apart by content (see <see cref="Serialization.Import.ModelImport"/>).
+    /// </summary>
+    public static Sequential Load(string path) => Serialization.Import.ModelImport.Load(path);
 
     /// <summary>
     /// Every weight of every layer, in order (each layer's kernel, then bias), as copies (Keras's model.get_weights()).

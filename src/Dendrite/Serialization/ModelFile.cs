@@ -281,6 +281,7 @@ public static class ModelFile
                         "MaxPooling2D" => new MaxPooling2D(c.Size("pool_size"), c.Size("strides"), c.Padding("padding"), shape, name),
                         "AveragePooling2D" => new AveragePooling2D(c.Size("pool_size"), c.Size("strides"), c.Padding("padding"), shape, name),
                         "GlobalAveragePooling2D" => new GlobalAveragePooling2D(shape, name),
+                        "ZeroPadding2D" => c.Ints("padding", 4, 4, 0, 1 << 16) is var z ? new ZeroPadding2D(((z[0], z[1]), (z[2], z[3])), shape, name) : null!,
                         "Dropout" => new Dropout(c.Float("rate"), c.Int("seed", 0, int.MaxValue), shape, name),
                         "BatchNormalization" => new BatchNormalization(c.Float("momentum"), c.Float("epsilon"), c.Bool("center"), c.Bool("scale"), inputShape: shape, name: name),
                         var other => throw l.Error("class_name", $"unknown layer class {other}"),

@@ -83,6 +83,10 @@ public static class Onnx
                         ("strides", new long[] { p.Strides.Height, p.Strides.Width }), ("pads", Pads(geometry)));
                     break;
                 }
+                case ZeroPadding2D z:
+                    g.ToChannelsFirst();
+                    g.Op("Pad", [g.Current, g.Int64s($"{z.Name}/pads", [0, 0, z.Top, z.Left, 0, 0, z.Bottom, z.Right])]);
+                    break;
                 case GlobalAveragePooling2D:
                     g.ToChannelsFirst();
                     g.Op("GlobalAveragePool", [g.Current]);
