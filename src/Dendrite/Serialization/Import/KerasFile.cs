@@ -36,9 +36,11 @@ internal sealed class KerasFile : IDisposable
     private InvalidDataFormatException Fail(string why) => new($"{_what}: {why}");
 
     /// <summary>A legacy Keras HDF5 (.h5) file.</summary>
-    public static KerasFile OpenHdf5(string path)
+    public static KerasFile OpenHdf5(string path) => OpenHdf5(InputFile.Open(path, "a Keras HDF5 model", ModelImport.MaxBytes), path);
+
+    /// <summary>A legacy Keras HDF5 file from <paramref name="stream"/> (which it then owns); <paramref name="path"/> names it in messages.</summary>
+    public static KerasFile OpenHdf5(Stream stream, string path)
     {
-        var stream = InputFile.Open(path, "a Keras HDF5 model", ModelImport.MaxBytes);
         NativeFile? h5 = null;
         try
         {
@@ -50,7 +52,7 @@ internal sealed class KerasFile : IDisposable
             if (!h5.LinkExists("model_weights")) throw new InvalidDataFormatException($"{path} has no `model_weights` group: the file holds no weights.");
             return new KerasFile(path, h5, true, config, h5.LinkExists("optimizer_weights"));
         }
-        catch (Exception e) when (e is not InvalidDataFormatException and not OutOfMemoryException and not IOException)
+        catch (Exception e) when (e is not InvalidDataFormatException and not OutOfMemoryException)
         {
             h5?.Dispose(); stream.Dispose();
             throw new InvalidDataFormatException($"{path} is not a readable Keras HDF5 file: {e.Message}", e);
@@ -62,6 +64,12 @@ internal sealed class KerasFile : IDisposable
     public static KerasFile OpenZip(string path)
     {
         using var fs = InputFile.Open(path, "a Keras model (.keras)", ModelImport.MaxBytes);
+        return OpenZip(fs, path);
+    }
+
+    /// <summary>A Keras v3 zip from <paramref name="fs"/> (left open); <paramref name="path"/> names it in messages.</summary>
+    public static KerasFile OpenZip(Stream fs, string path)
+    {
         byte[] configBytes, weights;
         try
         {

@@ -59,9 +59,20 @@ public static class ModelImport
             default:
                 {
                     using var file = format == ModelFormat.Hdf5 ? KerasFile.OpenHdf5(path) : KerasFile.OpenZip(path);
-                    if (file.HasOptimizerState) note = $"{path}: the optimizer state saved in the file is ignored; fine-tuning starts a fresh optimizer.";
-                    return KerasImport.Convert(file, path, scale);
+                    return FromKeras(file, path, scale, out note);
                 }
+        }
+    }
+
+    /// <summary>A Keras model from an opened file; <paramref name="note"/> says when optimizer state in it was ignored.</summary>
+    internal static Sequential FromKeras(KerasFile file, string source, Layer? scale, out string? note)
+    {
+        note = file.HasOptimizerState ? $"{source}: the optimizer state saved in the file is ignored; fine-tuning starts a fresh optimizer." : null;
+        try { return KerasImport.Convert(file, source, scale); }
+        catch (Exception e) when (e is not InvalidDataFormatException and not OutOfMemoryException and not OperationCanceledException)
+        {
+            // The HDF5 reader meeting a damaged structure while weights are looked up.
+            throw new InvalidDataFormatException($"{source}: the Keras weights cannot be read: {e.Message}", e);
         }
     }
 
