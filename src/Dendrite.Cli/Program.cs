@@ -10,5 +10,6 @@ var root = new RootCommand("Dendrite: neural networks in C#. Train, evaluate, in
     ModelCommands.Export(),
     ModelCommands.Plot(),
     ModelCommands.Datasets(),
+    ServeCommand.Create(),
 };
 return Cli.RunCommandLine(root, args);

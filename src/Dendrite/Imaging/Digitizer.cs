@@ -13,6 +13,18 @@ public static class Digitizer
     /// <summary>Pictures larger than this on a side are area-averaged down to it as they are decoded, before digitizing: the digit ends in a 20×20 box, and memory stays a few megabytes whatever the picture's size.</summary>
     public const int MaxInputSide = 1024;
 
+    /// <summary>
+    /// The model input for a PNG or PGM picture of a digit, read row by row (pictures larger than <see cref="MaxInputSide"/>
+    /// are area-averaged down as they arrive) and brought to MNIST's form: the one path used by <c>dendrite predict</c>
+    /// and by <c>dendrite serve</c>, so both give the same answer for the same picture.
+    /// </summary>
+    public static float[] ToMnist(ImageRows rows)
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        var grey = Image.ReadGrey(rows, MaxInputSide, out int w, out int h);
+        return Digitize(grey, w, h, rows.Source);
+    }
+
     public static float[] ToMnist(Image image, string source = "image")
     {
         ArgumentNullException.ThrowIfNull(image);
