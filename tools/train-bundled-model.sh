@@ -4,7 +4,7 @@
 # Prints the test accuracy; data/models/README.md quotes it. Usage: tools/train-bundled-model.sh [EPOCHS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-epochs="${1:-15}"
+epochs="${1:-18}"
 dotnet run -c Release --project src/Dendrite.Cli -- train --arch convnet --epochs "$epochs" --seed 1 --threads 2 \
   --offline --save data/models/mnist-convnet.dendrite --overwrite
 dotnet run -c Release --project src/Dendrite.Cli --no-build -- evaluate --model data/models/mnist-convnet.dendrite --offline
