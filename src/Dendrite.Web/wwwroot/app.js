@@ -129,8 +129,10 @@ function changed() {
 
 /** At most one request in flight; when it returns and the drawing changed meanwhile, the newest drawing goes next. */
 function pump() {
+  document.body.dataset.busy = inFlight || dirty ? "1" : "0";   // "0": the page shows the answer for the drawing as it is
   if (inFlight || !dirty) return;
   dirty = false;
+  inFlight = true;
   const g = generation;
   pad.toBlob(blob => request(blob, g), "image/png");
 }
@@ -143,13 +145,14 @@ async function request(body, g) {
     const json = await res.json();
     if (g !== generation && items.length === 0) return;
     if (!res.ok) { say(json.detail || json.title, true); return; }
-    if (g === generation) show(json);
+    if (g === generation) { window.lastPrediction = json; show(json); }
     else show(json, true);
   } catch (err) {
     say("The server did not answer: " + err.message, true);
   } finally {
     inFlight = false;
     pump();
+    document.body.dataset.busy = inFlight || dirty ? "1" : "0";
   }
 }
 
@@ -159,6 +162,7 @@ function say(text, error = false) {
 }
 
 function showEmpty() {
+  window.lastPrediction = null;
   labelOut.textContent = "–";
   confidenceOut.textContent = "–";
   pad.dataset.label = "";
