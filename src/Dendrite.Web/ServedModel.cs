@@ -69,7 +69,7 @@ public sealed class ServedModel
             if (copy.Loss is null) copy.Compile("categorical_crossentropy");
             var (_, test) = new DatasetStore(offline: true).Load(name);
             if (test.ItemSize != Predictor.InputSize || test.Classes != Predictor.OutputSize) return null;
-            return copy.Evaluate(test).Accuracy;
+            return copy.Evaluate(test, batchSize: 100).Accuracy;   // small batches: the buffers stay a few megabytes
         }
         catch (Exception e) when (e is InvalidDataFormatException or IOException or NotEnoughMemoryException or ArgumentException or InvalidOperationException)
         {

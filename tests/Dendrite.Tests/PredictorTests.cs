@@ -63,3 +63,21 @@ public class PredictorTests
         Assert.Throws<InvalidOperationException>(() => new Predictor(new Sequential()));
     }
 }
+
+public class DigitizerSelectionTests
+{
+    [Fact]
+    public void PercentileBySelectionEqualsTheSortedArraysElement()
+    {
+        var rng = new Random(7);
+        foreach (int n in new[] { 1, 2, 3, 10, 101, 784, 78_400 })
+            foreach (bool fewValues in new[] { false, true })
+            {
+                // Few distinct values (a drawing: mostly background) as well as all different ones.
+                var v = Enumerable.Range(0, n).Select(_ => fewValues ? rng.Next(3) * 127.5f : (float)(rng.NextDouble() * 255)).ToArray();
+                var sorted = v.Order().ToArray();
+                foreach (float q in new[] { 0f, 0.25f, 0.5f, 0.9f, 1f })
+                    Assert.Equal(sorted[(int)(q * (n - 1))], Dendrite.Imaging.Digitizer.Percentile(v, q));
+            }
+    }
+}
