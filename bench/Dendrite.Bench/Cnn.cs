@@ -81,4 +81,21 @@ internal static class Cnn
         model.Compile("categorical_crossentropy", NewOptimizer(opt, lr), ["accuracy"]);
         Harness.Profile(model, train, 128, reps: 20);
     }
+
+    /// <summary>Time per op of one forward pass in inference mode, for a batch of <paramref name="batch"/> test images.</summary>
+    public static void ProfileInference(Dataset test, string arch, int batch, int reps = 300)
+    {
+        var model = Build(arch);
+        model.Build(28, 28);
+        var x = test.ImagesAsTensor();
+        model.Predict(x[0..batch]);
+        var output = (Node)typeof(Sequential).GetField("_output", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance)!.GetValue(model)!;
+        var order = output.Order;
+        var fwd = new double[order.Length];
+        for (int r = 0; r < reps; r++)
+            for (int i = 0; i < order.Length; i++) { long t0 = Stopwatch.GetTimestamp(); order[i].Forward(); fwd[i] += Stopwatch.GetElapsedTime(t0).TotalMicroseconds; }
+        Console.WriteLine($"op                                   forward µs   (inference, batch {batch})");
+        for (int i = 0; i < order.Length; i++) Console.WriteLine($"{order[i].Name,-36} {fwd[i] / reps,10:F1}");
+        Console.WriteLine($"{"total",-36} {fwd.Sum() / reps,10:F1}");
+    }
 }

@@ -13,6 +13,7 @@ using Dendrite.Optimizers;
 //   dotnet run -c Release --project bench/Dendrite.Bench -- all        # every target, as a table
 //   ... -- epoch | epoch-small | infer | gemm | profile | profile-small | alloc   # one part
 //   ... -- cnn | cnn-big | cnn-infer | cnn-profile [convnet|cnn]     # Keras's MNIST convnets against torch_cnn.py
+//   ... -- cnn-infer-profile [convnet|cnn] [batch]                   # time per op of one inference pass
 //   ... -- bdn [BenchmarkDotNet args]                                # kernel micro-benchmarks
 //   --no-peer skips PyTorch.
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
@@ -91,6 +92,7 @@ if (mode is "all" or "cnn-infer")
     Row("convnet one-image prediction", single * 1e6, p?.GetProperty("single_median_us").GetDouble(), "µs", 1.0, fmt: "F1");
     Row("convnet 10,000 images in batches of 1000", batch10k, p?.GetProperty("test10k_min_s").GetDouble(), "s", 1.0, fmt: "F4");
 }
+if (mode == "cnn-infer-profile") Cnn.ProfileInference(test, argv.Count > 1 ? argv[1] : "convnet", argv.Count > 2 ? int.Parse(argv[2]) : 1);
 if (mode == "cnn-profile") Cnn.Profile(train, argv.Count > 1 ? argv[1] : "convnet", cnnOpt, cnnLr);
 if (mode == "profile") Harness.Profile(train, [1024], 128, raw: false, lr: 0.1f);
 if (mode == "profile-small") Harness.Profile(train, [128, 128, 128], 32, raw: true, lr: 0.001f);

@@ -18,7 +18,9 @@ internal static class TrainCommand
         var net = new NetworkOptions();
         var epochs = new Option<int>("--epochs") { Description = "Passes over the training data (default: the architecture's recipe, 15)", DefaultValueFactory = _ => 15 };
         var batch = new Option<int>("--batch-size") { Description = "Mini-batch size (default: the architecture's recipe, 128)", DefaultValueFactory = _ => 128 };
-        var lr = new Option<float>("--lr", "--learning-rate") { Description = "Learning rate (default: the architecture's recipe; 0.1 for mlp)", DefaultValueFactory = _ => 0.1f };
+        var optimizer = new Option<string>("--optimizer") { Description = "sgd or adam (default: the architecture's recipe: sgd for mlp, adam for convnet, sgd with momentum 0.9 for cnn)", DefaultValueFactory = _ => "sgd" };
+        Checks.OneOf(optimizer, "sgd", "adam");
+        var lr = new Option<float>("--lr", "--learning-rate") { Description = "Learning rate (default: the architecture's recipe; 0.1 for mlp, 0.001 for Adam)", DefaultValueFactory = _ => 0.1f };
         var momentum = new Option<float>("--momentum") { Description = "SGD momentum (0: plain SGD)", DefaultValueFactory = _ => 0f };
         var nesterov = new Option<bool>("--nesterov") { Description = "Nesterov momentum" };
         var validationSplit = new Option<float>("--validation-split") { Description = "Fraction of the training data held out for validation (Keras's last-fraction rule); 0 validates on the test set", DefaultValueFactory = _ => 0f };
@@ -36,7 +38,7 @@ internal static class TrainCommand
 
         var cmd = new Command("train", "Train a network (dense by default, or a CNN with --arch/--layers) on MNIST and report test loss and accuracy");
         net.AddTo(cmd);
-        foreach (var o in new Option[] { epochs, batch, lr, momentum, nesterov, validationSplit, threads, save, checkpoint, resume, report, quiet, overwrite }) cmd.Add(o);
+        foreach (var o in new Option[] { epochs, batch, optimizer, lr, momentum, nesterov, validationSplit, threads, save, checkpoint, resume, report, quiet, overwrite }) cmd.Add(o);
         data.AddTo(cmd);
         cmd.SetAction(r => Cli.Run(() =>
         {
@@ -45,7 +47,12 @@ internal static class TrainCommand
             var recipe = net.Recipe(r);
             T Setting<T>(Option<T> o, T fromRecipe) => r.GetResult(o) is { Implicit: false } ? r.GetValue(o)! : fromRecipe;
             int epochCount = Setting(epochs, recipe.Epochs), recipeBatch = Setting(batch, recipe.BatchSize);
-            float learningRate = Setting(lr, recipe.LearningRate), momentumValue = Setting(momentum, recipe.Momentum);
+            string optimizerName = Setting(optimizer, recipe.Optimizer);
+            // An optimizer chosen on the command line starts from its own default learning rate, as Keras's strings do.
+            float recipeLr = optimizerName == recipe.Optimizer ? recipe.LearningRate : optimizerName == "adam" ? 0.001f : 0.01f;
+            float learningRate = Setting(lr, recipeLr), momentumValue = Setting(momentum, optimizerName == recipe.Optimizer ? recipe.Momentum : 0f);
+            if (optimizerName != "sgd" && (r.GetResult(momentum) is { Implicit: false } || r.GetValue(nesterov)))
+                throw new ArgumentException($"--momentum and --nesterov are settings of SGD; --optimizer {optimizerName} does not take them.");
             // Every path the run reads or writes is checked before the data is loaded.
             string? ckptPath = r.GetValue(checkpoint), reportDir = r.GetValue(report), savePath = r.GetValue(save);
             new CommandPaths()
@@ -67,7 +74,8 @@ internal static class TrainCommand
             else
             {
                 model = net.Build(r, trainSet.ItemShape, trainSet.Classes);
-                model.Compile(net.GetLoss(r), new SGD(learningRate, momentumValue, r.GetValue(nesterov)), ["accuracy"]);
+                Optimizer opt = optimizerName == "adam" ? new Adam(learningRate) : new SGD(learningRate, momentumValue, r.GetValue(nesterov));
+                model.Compile(net.GetLoss(r), opt, ["accuracy"]);
             }
             float vs = state?.ValidationSplit ?? r.GetValue(validationSplit);  // a resumed run keeps its split
             int nVal = (int)(trainSet.Count * vs), nTrain = trainSet.Count - nVal;   // as Fit splits
@@ -133,12 +141,11 @@ internal static class TrainCommand
             if (keeper?.Skipped is { } skipped) Cli.Note($"the checkpoint was not updated at {skipped} (a diverged run; --overwrite to replace it anyway).");
             if (reportDir is not null)
             {
-                var sgd = (SGD)model.Optimizer!;
                 var hp = new Dictionary<string, string>
                 {
                     ["layers"] = string.Join(" → ", model.Layers.Select(Describe)),
                     ["loss"] = model.Loss!.Name,
-                    ["optimizer"] = string.Create(CultureInfo.InvariantCulture, $"SGD(learning rate {sgd.LearningRate}, momentum {sgd.Momentum}{(sgd.Nesterov ? ", Nesterov" : "")})"),
+                    ["optimizer"] = model.Optimizer!.ToString(),
                     ["batch size"] = model.TrainingState!.BatchSize.ToString(CultureInfo.InvariantCulture),
                     ["epochs"] = model.TrainingState.Epochs.ToString(CultureInfo.InvariantCulture),
                     ["seed"] = model.TrainingState.Seed.ToString(CultureInfo.InvariantCulture),

@@ -72,7 +72,7 @@ public class CliTests
     {
         using var dir = new TempDir();
         string data = SmallMnist(dir, 3000, 500);
-        var train = Dendrite(dir.Path, "train", "--arch", "convnet", "--epochs", "2", "--lr", "0.05", "--momentum", "0.9", "--seed", "2", "--dataset", data, "--save", "c.dendrite", "--report", "rep", "--quiet");
+        var train = Dendrite(dir.Path, "train", "--arch", "convnet", "--epochs", "2", "--lr", "0.003", "--seed", "2", "--dataset", data, "--save", "c.dendrite", "--report", "rep", "--quiet");
         Assert.True(train.Exit == 0, train.Err);
         var acc = double.Parse(System.Text.RegularExpressions.Regex.Match(train.Out, @"test accuracy: (0\.\d+)").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
         Assert.True(acc > 0.85, train.Out);
@@ -85,7 +85,7 @@ public class CliTests
         Assert.Equal(0, Dendrite(dir.Path, "evaluate", "--model", "c.dendrite", "--dataset", data).Exit);
         Assert.Equal(0, Dendrite(dir.Path, "export", "--onnx", "c.dendrite", "c.onnx").Exit);
 
-        var custom = Dendrite(dir.Path, "train", "--layers", "conv(8, 3, same, strides=2) batchnorm(momentum=0.9) maxpool(2) gap dense(16, tanh)", "--epochs", "2", "--lr", "0.05", "--seed", "1", "--dataset", data, "--quiet");
+        var custom = Dendrite(dir.Path, "train", "--layers", "conv(8, 3, same, strides=2) batchnorm(momentum=0.9) maxpool(2) gap dense(16, tanh)", "--epochs", "2", "--optimizer", "sgd", "--lr", "0.05", "--momentum", "0.9", "--seed", "1", "--dataset", data, "--quiet");
         Assert.True(custom.Exit == 0, custom.Err);
         var summaryCustom = Dendrite(dir.Path, "summary", "--layers", "conv(8, 3, same, strides=2) batchnorm maxpool(2) gap dense(16, tanh)");
         Assert.Contains("(None, 14, 14, 8)", summaryCustom.Out);
@@ -97,6 +97,9 @@ public class CliTests
         bad = Dendrite(dir.Path, "train", "--arch", "convnet", "--hidden", "64", "--quiet");
         Assert.Equal(1, bad.Exit);
         Assert.Contains("--hidden sets the dense layers of --arch mlp", bad.Err);
+        bad = Dendrite(dir.Path, "train", "--arch", "convnet", "--momentum", "0.9", "--quiet");   // the recipe's optimizer is Adam
+        Assert.Equal(1, bad.Exit);
+        Assert.Contains("--momentum and --nesterov are settings of SGD; --optimizer adam does not take them", bad.Err);
     }
 
     [Fact]

@@ -237,6 +237,39 @@ public class ConvolutionTests
         Assert.Equal(16 * 9 + 16 + 4 * 16, bn.ParamCount);
     }
 
+    /// <summary>A CNN training step with every new layer (reshape, rescaling, conv, batch norm, pooling, dropout, global pooling,
+    /// dense) allocates nothing once warm: over a steady-state epoch, the calling thread and Dendrite's worker threads
+    /// allocate less than one small array per step would cost (other threads, the test runner's, are left out).</summary>
+    [Fact]
+    public void ACnnTrainingStepAllocatesNothingInSteadyState()
+    {
+        var train = Dendrite.Data.Mnist.Load().Train.Take(64 * 12);
+        var model = new Sequential(new Reshape([28, 28, 1], inputShape: [28, 28]), new Rescaling(1f / 255),
+            new Conv2D(8, 3, activation: "relu"), new BatchNormalization(), new MaxPooling2D(2),
+            new Conv2D(8, 3, padding: "same", activation: "relu"), new AveragePooling2D(2), new Dropout(0.25f),
+            new Conv2D(16, 3, activation: "relu"), new GlobalAveragePooling2D(), new Dense(10, "softmax")) { Seed = 3 };
+        model.Compile("categorical_crossentropy", new SGD(0.05f, momentum: 0.9f), ["accuracy"]);
+        var probe = new SteadyAllocation();
+        model.Fit(train, batchSize: 64, epochs: 3, verbose: 0, callbacks: [probe]);
+        Assert.True(probe.Steps >= 10, $"the probe saw {probe.Steps} steps");
+        Assert.True(probe.Bytes < probe.Steps * 24L, $"{probe.Bytes:N0} bytes allocated over {probe.Steps} steady-state steps");
+    }
+
+    /// <summary>Counts bytes allocated on every thread from the end of the first step of epoch 3 to the end of its last step.</summary>
+    private sealed class SteadyAllocation : Dendrite.Callbacks.Callback
+    {
+        private long _start;
+        public long Bytes { get; private set; }
+        public int Steps { get; private set; }
+        public override void OnBatchEnd(int epoch, in Dendrite.Callbacks.BatchLogs logs)
+        {
+            if (epoch != 3) return;
+            long now = Parallelism.AllocatedBytes();
+            if (logs.Step == 1) _start = now;
+            else { Steps = logs.Step - 1; Bytes = now - _start; }
+        }
+    }
+
     /// <summary>Values that differ from one another, so a max has one winner and a finite difference does not change it.</summary>
     private static Tensor Distinct(ulong seed, params int[] shape)
     {

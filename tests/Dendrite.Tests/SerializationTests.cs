@@ -131,7 +131,7 @@ public class SerializationTests
         Assert.NotEqual(new float[4], bn.MovingMean.Value.ToArray());     // the moving statistics moved, and were carried
     }
 
-    private sealed class StopAt(int epoch, int step) : Callback
+    internal sealed class StopAt(int epoch, int step) : Callback
     {
         private Sequential? _m;
         public override void OnTrainBegin(Sequential model, TrainingInfo info) => _m = model;

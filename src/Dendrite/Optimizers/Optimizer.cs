@@ -132,11 +132,39 @@ public abstract class Optimizer
     /// <summary>Applies one update to <paramref name="w"/> from its gradient <paramref name="g"/>.</summary>
     protected abstract void Update(Variable v, Span<float> w, ReadOnlySpan<float> g);
 
+    /// <summary>
+    /// The settings that make this optimizer, by Keras's names (learning_rate, momentum, beta_1, ...): what the model
+    /// file keeps and <see cref="FromConfig"/> reads back. Numbers are floats, switches are bools.
+    /// </summary>
+    public abstract IReadOnlyList<(string Name, object Value)> GetConfig();
+
+    /// <summary>The optimizer of Keras class <paramref name="className"/> with the settings <paramref name="setting"/> reads by name (null: absent, so the default).</summary>
+    internal static Optimizer FromConfig(string className, Func<string, bool, object?> setting)
+    {
+        float F(string name, float fallback) => setting(name, false) is float f ? f : fallback;
+        bool B(string name) => setting(name, true) is true;
+        return className switch
+        {
+            "SGD" => new SGD(F("learning_rate", 0.01f), F("momentum", 0f), B("nesterov")),
+            "Adam" => new Adam(F("learning_rate", 0.001f), F("beta_1", 0.9f), F("beta_2", 0.999f), F("epsilon", 1e-7f), B("amsgrad")),
+            _ => throw new ArgumentException($"unknown optimizer class `{className}`; known: {string.Join(", ", KnownClasses)}"),
+        };
+    }
+
+    /// <summary>The Keras class names <see cref="FromConfig"/> knows.</summary>
+    public static IReadOnlyList<string> KnownClasses { get; } = ["SGD", "Adam"];
+
+    /// <summary>Keras's optimizer names as strings, with their defaults: "sgd" (learning rate 0.01), "adam" (0.001).</summary>
     public static implicit operator Optimizer(string name) => name.ToLowerInvariant() switch
     {
         "sgd" => new SGD(),
-        _ => throw new ArgumentException($"Invalid value received for argument `optimizer`. Expected one of sgd. Received: optimizer={name}."),
+        "adam" => new Adam(),
+        _ => throw new ArgumentException($"Invalid value received for argument `optimizer`. Expected one of sgd, adam. Received: optimizer={name}."),
     };
+
+    /// <summary>As Keras prints an optimizer: its class and settings.</summary>
+    public override string ToString() =>
+        $"{Name}({string.Join(", ", GetConfig().Select(c => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{c.Name}={c.Value}")))})";
 }
 
 /// <summary>
@@ -163,6 +191,9 @@ public sealed class SGD : Optimizer
     public bool FuseUpdates { get; set; } = true;
 
     public override IReadOnlyList<string> SlotNames => Momentum == 0 ? [] : ["velocity"];
+
+    public override IReadOnlyList<(string Name, object Value)> GetConfig() =>
+        [("learning_rate", LearningRate), ("momentum", Momentum), ("nesterov", Nesterov)];
 
     internal override IEnumerable<(Variable Variable, string Slot, Tensor Values)> Slots() =>
         _velocity.Select(kv => (kv.Key, "velocity", new Tensor(kv.Value, kv.Key.Value.Shape)));

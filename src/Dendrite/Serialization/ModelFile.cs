@@ -221,16 +221,20 @@ public static class ModelFile
                 w.WriteEndObject();
             }
             w.WriteEndArray();
-            if (model.Loss is { } loss && model.Optimizer is SGD sgd)
+            if (model.Loss is { } loss && model.Optimizer is { } opt)
             {
                 w.WriteStartObject("compile");
                 w.WriteString("loss", loss.Name);
                 w.WriteStartObject("optimizer");
-                w.WriteString("class_name", "SGD");
-                w.WriteNumber("learning_rate", sgd.LearningRate);
-                w.WriteNumber("momentum", sgd.Momentum);
-                w.WriteBoolean("nesterov", sgd.Nesterov);
-                w.WriteNumber("iterations", sgd.Iterations);
+                w.WriteString("class_name", opt.Name);
+                foreach (var (name, value) in opt.GetConfig())
+                    switch (value)
+                    {
+                        case float f: w.WriteNumber(name, f); break;
+                        case bool b: w.WriteBoolean(name, b); break;
+                        default: throw new InvalidOperationException($"Optimizer setting {name} of type {value.GetType().Name} cannot be saved.");
+                    }
+                w.WriteNumber("iterations", opt.Iterations);
                 w.WriteEndObject();
                 w.WriteEndObject();
             }
@@ -293,12 +297,12 @@ public static class ModelFile
                 Loss loss;
                 try { loss = c.String("loss"); } catch (ArgumentException e) { throw c.Error("loss", e.Message); }
                 var o = c.Object("optimizer");
-                if (o.String("class_name") != "SGD") throw o.Error("class_name", "only SGD is known");
-                SGD sgd;
-                try { sgd = new SGD(o.Float("learning_rate"), o.Float("momentum"), o.Bool("nesterov")); }
+                string className = o.String("class_name");
+                Optimizer opt;
+                try { opt = Optimizer.FromConfig(className, (name, isBool) => !o.Has(name) ? null : isBool ? o.Bool(name) : o.Float(name)); }
                 catch (ArgumentException e) { throw o.Error("optimizer", e.Message); }
-                if (o.Has("iterations")) sgd.RestoreIterations(o.Long("iterations"));
-                model.Compile(loss, sgd, ["accuracy"]);
+                if (o.Has("iterations")) opt.RestoreIterations(o.Long("iterations"));
+                model.Compile(loss, opt, ["accuracy"]);
             }
             return model;
         }

@@ -52,36 +52,123 @@ internal static class Kernels
         for (; i < n; i++) { float v = Unsafe.Add(ref ry, i); Unsafe.Add(ref rd, i) *= v * (1 - v); }
     }
 
-    /// <summary>z[r, :] = f(z[r, :] + bias) for every row: the Dense layer's epilogue in one pass for ReLU.</summary>
+    /// <summary>
+    /// z[r, :] = f(z[r, :] + bias) for every row: the Dense and Conv2D epilogue. One pass over the whole matrix for the
+    /// elementwise activations (a convolution's rows are short: 32 filters a pixel), row by row only for softmax.
+    /// </summary>
     public static void BiasActivation(Span<float> z, int rows, int cols, ReadOnlySpan<float> bias, ActivationFunction f)
     {
-        for (int r = 0; r < rows; r++)
+        bool relu = f.Kind == ActivationFunction.Kinds.Relu;
+        if (f.Kind == ActivationFunction.Kinds.Softmax)
         {
-            var row = z.Slice(r * cols, cols);
-            if (f.Kind == ActivationFunction.Kinds.Relu) AddRelu(row, bias);
-            else
+            for (int r = 0; r < rows; r++)
             {
+                var row = z.Slice(r * cols, cols);
                 TensorPrimitives.Add(row, bias, row);
                 f.ApplyInPlace(row);
             }
+            return;
         }
-    }
-
-    private static void AddRelu(Span<float> row, ReadOnlySpan<float> bias)
-    {
-        ref float rr = ref MemoryMarshal.GetReference(row);
+        ref float rz = ref MemoryMarshal.GetReference(z);
         ref float rb = ref MemoryMarshal.GetReference(bias);
-        int i = 0, n = row.Length;
-        for (; i <= n - 16; i += 16)
-            Vector512.Max(Vector512.LoadUnsafe(ref rr, (nuint)i) + Vector512.LoadUnsafe(ref rb, (nuint)i), Vector512<float>.Zero).StoreUnsafe(ref rr, (nuint)i);
-        for (; i < n; i++) Unsafe.Add(ref rr, i) = MathF.Max(Unsafe.Add(ref rr, i) + Unsafe.Add(ref rb, i), 0f);
+        for (int r = 0; r < rows; r++)
+        {
+            ref float row = ref Unsafe.Add(ref rz, (nint)r * cols);
+            int j = 0;
+            if (Vector512.IsHardwareAccelerated)
+                for (; j <= cols - 16; j += 16)
+                {
+                    var v = Vector512.LoadUnsafe(ref row, (nuint)j) + Vector512.LoadUnsafe(ref rb, (nuint)j);
+                    (relu ? Vector512.Max(v, Vector512<float>.Zero) : v).StoreUnsafe(ref row, (nuint)j);
+                }
+            if (Vector256.IsHardwareAccelerated)
+                for (; j <= cols - 8; j += 8)
+                {
+                    var v = Vector256.LoadUnsafe(ref row, (nuint)j) + Vector256.LoadUnsafe(ref rb, (nuint)j);
+                    (relu ? Vector256.Max(v, Vector256<float>.Zero) : v).StoreUnsafe(ref row, (nuint)j);
+                }
+            if (Vector128.IsHardwareAccelerated)
+                for (; j <= cols - 4; j += 4)
+                {
+                    var v = Vector128.LoadUnsafe(ref row, (nuint)j) + Vector128.LoadUnsafe(ref rb, (nuint)j);
+                    (relu ? Vector128.Max(v, Vector128<float>.Zero) : v).StoreUnsafe(ref row, (nuint)j);
+                }
+            for (; j < cols; j++)
+            {
+                float v = Unsafe.Add(ref row, j) + Unsafe.Add(ref rb, j);
+                Unsafe.Add(ref row, j) = relu ? MathF.Max(v, 0f) : v;
+            }
+        }
+        if (!relu) f.ApplyInPlace(z.Slice(0, rows * cols));
     }
 
-    /// <summary>dst[j] (+)= Σ_r m[r, j].</summary>
+    /// <summary>
+    /// dst[j] (+)= Σ_r m[r, j], each column summed row after row (the order a row-by-row add gives, so results do not
+    /// depend on the vector width), a block of columns at a time in registers.
+    /// </summary>
     public static void ColumnSums(ReadOnlySpan<float> m, int rows, int cols, Span<float> dst, bool accumulate)
     {
-        if (!accumulate) dst.Clear();
-        for (int r = 0; r < rows; r++) TensorPrimitives.Add(dst, m.Slice(r * cols, cols), dst);
+        if (!accumulate) dst.Slice(0, cols).Clear();
+        ref float rm = ref MemoryMarshal.GetReference(m);
+        ref float rd = ref MemoryMarshal.GetReference(dst);
+        int j = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            for (; j <= cols - 64; j += 64)
+            {
+                var a0 = Vector512.LoadUnsafe(ref rd, (nuint)j); var a1 = Vector512.LoadUnsafe(ref rd, (nuint)j + 16);
+                var a2 = Vector512.LoadUnsafe(ref rd, (nuint)j + 32); var a3 = Vector512.LoadUnsafe(ref rd, (nuint)j + 48);
+                for (int r = 0; r < rows; r++)
+                {
+                    ref float p = ref Unsafe.Add(ref rm, (nint)r * cols + j);
+                    a0 += Vector512.LoadUnsafe(ref p); a1 += Vector512.LoadUnsafe(ref p, 16);
+                    a2 += Vector512.LoadUnsafe(ref p, 32); a3 += Vector512.LoadUnsafe(ref p, 48);
+                }
+                a0.StoreUnsafe(ref rd, (nuint)j); a1.StoreUnsafe(ref rd, (nuint)j + 16);
+                a2.StoreUnsafe(ref rd, (nuint)j + 32); a3.StoreUnsafe(ref rd, (nuint)j + 48);
+            }
+            for (; j <= cols - 16; j += 16)
+            {
+                var a = Vector512.LoadUnsafe(ref rd, (nuint)j);
+                for (int r = 0; r < rows; r++) a += Vector512.LoadUnsafe(ref Unsafe.Add(ref rm, (nint)r * cols + j));
+                a.StoreUnsafe(ref rd, (nuint)j);
+            }
+        }
+        if (Vector256.IsHardwareAccelerated)
+        {
+            for (; j <= cols - 32; j += 32)
+            {
+                var a0 = Vector256.LoadUnsafe(ref rd, (nuint)j); var a1 = Vector256.LoadUnsafe(ref rd, (nuint)j + 8);
+                var a2 = Vector256.LoadUnsafe(ref rd, (nuint)j + 16); var a3 = Vector256.LoadUnsafe(ref rd, (nuint)j + 24);
+                for (int r = 0; r < rows; r++)
+                {
+                    ref float p = ref Unsafe.Add(ref rm, (nint)r * cols + j);
+                    a0 += Vector256.LoadUnsafe(ref p); a1 += Vector256.LoadUnsafe(ref p, 8);
+                    a2 += Vector256.LoadUnsafe(ref p, 16); a3 += Vector256.LoadUnsafe(ref p, 24);
+                }
+                a0.StoreUnsafe(ref rd, (nuint)j); a1.StoreUnsafe(ref rd, (nuint)j + 8);
+                a2.StoreUnsafe(ref rd, (nuint)j + 16); a3.StoreUnsafe(ref rd, (nuint)j + 24);
+            }
+            for (; j <= cols - 8; j += 8)
+            {
+                var a = Vector256.LoadUnsafe(ref rd, (nuint)j);
+                for (int r = 0; r < rows; r++) a += Vector256.LoadUnsafe(ref Unsafe.Add(ref rm, (nint)r * cols + j));
+                a.StoreUnsafe(ref rd, (nuint)j);
+            }
+        }
+        if (Vector128.IsHardwareAccelerated)
+            for (; j <= cols - 4; j += 4)
+            {
+                var a = Vector128.LoadUnsafe(ref rd, (nuint)j);
+                for (int r = 0; r < rows; r++) a += Vector128.LoadUnsafe(ref Unsafe.Add(ref rm, (nint)r * cols + j));
+                a.StoreUnsafe(ref rd, (nuint)j);
+            }
+        for (; j < cols; j++)
+        {
+            float a = Unsafe.Add(ref rd, j);
+            for (int r = 0; r < rows; r++) a += Unsafe.Add(ref rm, (nint)r * cols + j);
+            Unsafe.Add(ref rd, j) = a;
+        }
     }
 
     /// <summary>

@@ -107,12 +107,27 @@ public static class Parallelism
         }
     }
 
+    /// <summary>
+    /// Bytes allocated so far by the calling thread and by the worker threads in the parts they ran: what a test of
+    /// "nothing allocates" counts, leaving out threads that are not Dendrite's (a test runner's, a timer's).
+    /// </summary>
+    internal static long AllocatedBytes()
+    {
+        long total = GC.GetAllocatedBytesForCurrentThread();
+        foreach (var w in Volatile.Read(ref _workers)) total += w.Allocated;
+        return total;
+    }
+
     private sealed class Worker
     {
         private readonly ManualResetEventSlim _wake = new(false, 0);
         private readonly int _part;
         private long _seen;
         private int _sleeping;
+        private long _allocated;
+
+        /// <summary>Bytes this worker thread had allocated when it finished its last part.</summary>
+        public long Allocated => Volatile.Read(ref _allocated);
 
         public Worker(int part, long generation)
         {
@@ -147,6 +162,7 @@ public static class Parallelism
                 {
                     try { _work!.Execute(_part, _parts); }
                     catch (Exception e) { _error = e; }
+                    Volatile.Write(ref _allocated, GC.GetAllocatedBytesForCurrentThread());
                     Interlocked.Decrement(ref _pending);
                 }
             }
