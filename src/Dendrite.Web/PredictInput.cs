@@ -22,13 +22,13 @@ internal static class PredictInput
         switch (media.ToLowerInvariant())
         {
             case "image/png" or "image/x-portable-graymap" or "application/octet-stream":
-                return FromPicture(await ReadBodyAsync(request.Body, limits, ct), "the body", limits, inputSize);
+                return FromPicture(await ReadBodyAsync(request.Body, limits, ct), "The request body", limits, inputSize);
             case "multipart/form-data":
                 var form = await request.ReadFormAsync(ct);
                 var file = form.Files.Count > 0 ? form.Files[0] : throw ProblemException.BadInput("The multipart form holds no file; send the picture as a file field (e.g. name=\"image\").");
                 if (file.Length > limits.MaxBodyBytes) throw ProblemException.TooLarge($"The file is {file.Length:N0} bytes; the limit is {limits.MaxBodyBytes:N0}.");
                 await using (var s = file.OpenReadStream())
-                    return FromPicture(await ReadBodyAsync(s, limits, ct), $"file \"{file.FileName}\"", limits, inputSize);
+                    return FromPicture(await ReadBodyAsync(s, limits, ct), $"The file \"{file.FileName}\"", limits, inputSize);
             case "application/json":
                 return FromJson(await ReadBodyAsync(request.Body, limits, ct), limits, inputSize);
             default:
