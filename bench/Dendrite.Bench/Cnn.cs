@@ -25,7 +25,7 @@ internal static class Cnn
     public static Sequential Build(string arch) => arch == "convnet" ? Convnet() : MnistCnn();
 
     public static Optimizer NewOptimizer(string opt, float lr) =>
-        opt == "sgd" ? new SGD(lr) : throw new ArgumentException($"optimizer {opt} is not available");
+        opt switch { "sgd" => new SGD(lr), "adam" => new Adam(lr), _ => throw new ArgumentException($"optimizer {opt} is not available") };
 
     /// <summary>Median seconds per epoch over epochs 2..n, with the final test accuracy.</summary>
     public static double EpochSeconds(Dataset train, Dataset test, string arch, string opt, float lr, int epochs)

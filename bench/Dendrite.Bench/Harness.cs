@@ -18,10 +18,10 @@ internal static class Harness
     }
 
     /// <summary>Median seconds per epoch over epochs 2..n (the first includes JIT warm-up), as the peer reports.</summary>
-    public static double EpochSeconds(Dataset train, int[] hidden, float lr, int batch, bool raw, int epochs)
+    public static double EpochSeconds(Dataset train, int[] hidden, float lr, int batch, bool raw, int epochs, Optimizer? optimizer = null)
     {
         var model = Mlp(hidden, raw);
-        model.Compile("categorical_crossentropy", new SGD(lr), ["accuracy"]);
+        model.Compile("categorical_crossentropy", optimizer ?? new SGD(lr), ["accuracy"]);
         var h = model.Fit(train, batchSize: batch, epochs: epochs, verbose: 0, seed: 1);
         var later = h.EpochSeconds.Skip(1).Order().ToList();
         Console.WriteLine($"  Dendrite epochs: {string.Join(", ", h.EpochSeconds.Select(s => s.ToString("F3")))} s; final train accuracy {h.Accuracy[^1]:F4}");

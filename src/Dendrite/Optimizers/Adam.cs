@@ -64,22 +64,58 @@ public sealed class Adam : Optimizer
         return s;
     }
 
-    protected override void Update(Variable v, Span<float> w, ReadOnlySpan<float> g)
+    protected override unsafe void Update(Variable v, Span<float> w, ReadOnlySpan<float> g)
     {
         var s = State(v, w.Length);
         long t = Iterations + 1;
         double b1t = Math.Pow(Beta1, t), b2t = Math.Pow(Beta2, t);
         float alpha = (float)(LearningRate * Math.Sqrt(1 - b2t) / (1 - b1t));
-        Apply(w, g, s[0], s[1], Amsgrad ? s[2] : null, Beta1, Beta2, Epsilon, alpha);
+        // Large weights split across the kernel threads: the update streams seven arrays, so it is bound by memory.
+        fixed (float* pw = w, pg = g)
+        {
+            _work.Set(pw, pg, s[0], s[1], Amsgrad ? s[2] : null, w.Length, Beta1, Beta2, Epsilon, alpha);
+            Parallelism.RunOrInline(_work, w.Length >= ParallelFrom ? Parallelism.MaxThreads : 1);
+        }
+    }
+
+    /// <summary>Weights with at least this many elements are updated on every kernel thread.</summary>
+    private const int ParallelFrom = 1 << 16;
+
+    private readonly UpdateWork _work = new();
+
+    /// <summary>The update of one weight as parts of whole vectors; each element is computed the same way whatever the split.</summary>
+    private sealed unsafe class UpdateWork : IParallelWork
+    {
+        private float* _w, _g;
+        private float[] _m = [], _v = [];
+        private float[]? _vhat;
+        private int _n;
+        private float _b1, _b2, _eps, _alpha;
+
+        public void Set(float* w, float* g, float[] m, float[] v, float[]? vhat, int n, float b1, float b2, float eps, float alpha)
+        {
+            _w = w; _g = g; _m = m; _v = v; _vhat = vhat; _n = n; _b1 = b1; _b2 = b2; _eps = eps; _alpha = alpha;
+        }
+
+        public void Execute(int part, int parts)
+        {
+            int unit = Vector<float>.Count * 16;
+            int units = (_n + unit - 1) / unit;
+            int lo = Math.Min(_n, (int)((long)units * part / parts) * unit), hi = Math.Min(_n, (int)((long)units * (part + 1) / parts) * unit);
+            if (hi <= lo) return;
+            Apply(new Span<float>(_w + lo, hi - lo), new ReadOnlySpan<float>(_g + lo, hi - lo), _m.AsSpan(lo, hi - lo), _v.AsSpan(lo, hi - lo),
+                _vhat is null ? default : _vhat.AsSpan(lo, hi - lo), _vhat is not null, _b1, _b2, _eps, _alpha);
+        }
     }
 
     /// <summary>One Adam update of every element, a vector at a time; the tail element by element with the same arithmetic.</summary>
-    private static void Apply(Span<float> w, ReadOnlySpan<float> g, float[] m, float[] v, float[]? vhat, float b1, float b2, float eps, float alpha)
+    private static void Apply(Span<float> w, ReadOnlySpan<float> g, Span<float> m, Span<float> v, Span<float> vhat, bool amsgrad, float b1, float b2, float eps, float alpha)
     {
         ref float rw = ref MemoryMarshal.GetReference(w);
         ref float rg = ref MemoryMarshal.GetReference(g);
-        ref float rm = ref MemoryMarshal.GetArrayDataReference(m);
-        ref float rv = ref MemoryMarshal.GetArrayDataReference(v);
+        ref float rm = ref MemoryMarshal.GetReference(m);
+        ref float rv = ref MemoryMarshal.GetReference(v);
+        ref float rh = ref MemoryMarshal.GetReference(vhat);
         int n = w.Length, i = 0;
         float c1 = 1 - b1, c2 = 1 - b2;
         if (Vector.IsHardwareAccelerated)
@@ -95,9 +131,8 @@ public sealed class Adam : Optimizer
                 vi += (gi * gi - vi) * vc2;
                 mi.StoreUnsafe(ref rm, (nuint)i);
                 vi.StoreUnsafe(ref rv, (nuint)i);
-                if (vhat is not null)
+                if (amsgrad)
                 {
-                    ref float rh = ref MemoryMarshal.GetArrayDataReference(vhat);
                     vi = Vector.Max(Vector.LoadUnsafe(ref rh, (nuint)i), vi);
                     vi.StoreUnsafe(ref rh, (nuint)i);
                 }
@@ -113,7 +148,7 @@ public sealed class Adam : Optimizer
             mi += (gi - mi) * c1;
             vi += (gi * gi - vi) * c2;
             float vv = vi;
-            if (vhat is not null) vv = vhat[i] = MathF.Max(vhat[i], vv);
+            if (amsgrad) vv = Unsafe.Add(ref rh, i) = MathF.Max(Unsafe.Add(ref rh, i), vv);
             Unsafe.Add(ref rw, i) -= mi * alpha / (MathF.Sqrt(vv) + eps);
         }
     }
