@@ -6,7 +6,12 @@ namespace Dendrite.Bench;
 /// <summary>Runs the PyTorch peer scripts from ../shared/bench in the peer's best configuration and reads their JSON lines.</summary>
 internal static class Peer
 {
-    public const string BestConfig = "omp+avx512+keepmem";
+    /// <summary>
+    /// The peer's best configuration on the vector width Dendrite's kernels run: OpenBLAS and PyTorch's own kernels on
+    /// AVX-512 when ours are, on AVX2 (OPENBLAS_CORETYPE=Haswell, ATEN_CPU_CAPABILITY=avx2) when ours are restricted to
+    /// 256 or 128 bits, so that DOTNET_EnableAVX512=0 stands in for an AVX2-only machine on both sides.
+    /// </summary>
+    public static string BestConfig => Simd.Floats == 16 ? "omp+avx512+keepmem" : "omp+keepmem";
 
     public static string? Directory()
     {
@@ -20,7 +25,7 @@ internal static class Peer
     }
 
     /// <summary>Runs a peer script; returns its JSON lines, or null (with the reason on stderr) when the peer is unavailable.</summary>
-    public static List<JsonElement>? Run(string script, string arguments, string config = BestConfig)
+    public static List<JsonElement>? Run(string script, string arguments, string? config = null)
     {
         var dir = Directory();
         if (dir is null || !File.Exists("/usr/bin/python3"))
@@ -28,10 +33,11 @@ internal static class Peer
             Console.Error.WriteLine("peer: ../shared/bench or /usr/bin/python3 not found; skipping the PyTorch comparison");
             return null;
         }
-        var psi = new ProcessStartInfo("bash", $"{Path.Combine(dir, "with_blas.sh")} {config} /usr/bin/python3 {Path.Combine(dir, script)} {arguments}")
+        var psi = new ProcessStartInfo("bash", $"{Path.Combine(dir, "with_blas.sh")} {config ?? BestConfig} /usr/bin/python3 {Path.Combine(dir, script)} {arguments}")
         {
             RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = dir,
         };
+        if (Simd.Floats < 16 && Environment.GetEnvironmentVariable("ATEN_CPU_CAPABILITY") is null) psi.Environment["ATEN_CPU_CAPABILITY"] = "avx2";
         using var p = Process.Start(psi)!;
         var stdout = p.StandardOutput.ReadToEnd();
         var stderr = p.StandardError.ReadToEnd();

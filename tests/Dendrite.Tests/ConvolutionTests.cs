@@ -238,8 +238,10 @@ public class ConvolutionTests
     }
 
     /// <summary>A CNN training step with every new layer (reshape, rescaling, conv, batch norm, pooling, dropout, global pooling,
-    /// dense) allocates nothing once warm: over a steady-state epoch, the calling thread and Dendrite's worker threads
-    /// allocate less than one small array per step would cost (other threads, the test runner's, are left out).</summary>
+    /// dense) allocates nothing once warm: in steady-state epochs, the calling thread and Dendrite's worker threads
+    /// allocate less than one small array per step would cost (other threads, the test runner's, are left out). The
+    /// JIT's tier-up allocates while methods are recompiled, at a moment of its choosing, so the quietest of several
+    /// epochs counts: an allocation made by a step is made in every epoch.</summary>
     [Fact]
     public void ACnnTrainingStepAllocatesNothingInSteadyState()
     {
@@ -248,25 +250,25 @@ public class ConvolutionTests
             new Conv2D(8, 3, activation: "relu"), new BatchNormalization(), new MaxPooling2D(2),
             new Conv2D(8, 3, padding: "same", activation: "relu"), new AveragePooling2D(2), new Dropout(0.25f),
             new Conv2D(16, 3, activation: "relu"), new GlobalAveragePooling2D(), new Dense(10, "softmax")) { Seed = 3 };
-        model.Compile("categorical_crossentropy", new SGD(0.05f, momentum: 0.9f), ["accuracy"]);
+        model.Compile("categorical_crossentropy", new Adam(), ["accuracy"]);
         var probe = new SteadyAllocation();
-        model.Fit(train, batchSize: 64, epochs: 3, verbose: 0, callbacks: [probe]);
-        Assert.True(probe.Steps >= 10, $"the probe saw {probe.Steps} steps");
-        Assert.True(probe.Bytes < probe.Steps * 24L, $"{probe.Bytes:N0} bytes allocated over {probe.Steps} steady-state steps");
+        model.Fit(train, batchSize: 64, epochs: 8, verbose: 0, callbacks: [probe]);
+        Assert.Equal(6, probe.PerEpoch.Count);
+        long least = probe.PerEpoch.Min();
+        Assert.True(least < 11 * 24L, $"bytes allocated over the 11 steady-state steps of epochs 3 to 8: {string.Join(", ", probe.PerEpoch)}");
     }
 
-    /// <summary>Counts bytes allocated on every thread from the end of the first step of epoch 3 to the end of its last step.</summary>
+    /// <summary>For epochs 3 on, the bytes allocated from the end of an epoch's first step to the end of its last.</summary>
     private sealed class SteadyAllocation : Dendrite.Callbacks.Callback
     {
         private long _start;
-        public long Bytes { get; private set; }
-        public int Steps { get; private set; }
+        public List<long> PerEpoch { get; } = new(16);
         public override void OnBatchEnd(int epoch, in Dendrite.Callbacks.BatchLogs logs)
         {
-            if (epoch != 3) return;
+            if (epoch < 3) return;
             long now = Parallelism.AllocatedBytes();
             if (logs.Step == 1) _start = now;
-            else { Steps = logs.Step - 1; Bytes = now - _start; }
+            else if (logs.Step == 12) PerEpoch.Add(now - _start);
         }
     }
 

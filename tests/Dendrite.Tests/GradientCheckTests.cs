@@ -9,6 +9,7 @@ namespace Dendrite.Tests;
 /// forward pass. Each check reduces the op's output to a scalar through a fixed random weighting, so
 /// every output element's gradient path is exercised.
 /// </summary>
+[Trait("Category", "VectorPaths")]
 public class GradientCheckTests
 {
     /// <summary>Checks d(Σ R ⊙ f(inputs))/d(input) for every element of every input.</summary>

@@ -165,6 +165,7 @@ public class SerialModelTests
     private static Lazy<(Dataset Train, Dataset Test)> Data => ModelTests.Data;
     private static Sequential Mlp(ulong seed, params int[] hidden) => ModelTests.Mlp(seed, hidden);
 
+    [Trait("Category", "VectorPaths")]
     [Fact]
     public void TheSameSeedGivesTheSameWeights()
     {
@@ -190,6 +191,7 @@ public class SerialModelTests
         Assert.NotEqual(a.Take(100), other.Weights[0].Value.ToArray().Take(100));
     }
 
+    [Trait("Category", "VectorPaths")]
     [Fact]
     public void ATrainingStepAllocatesNothingOnceWarm()
     {
@@ -206,9 +208,14 @@ public class SerialModelTests
         var target = typeof(Sequential).GetField("_target", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance)!.GetValue(model) as Placeholder;
         input.Feed(batch); target!.Feed(labels);
         for (int i = 0; i < 200; i++) model.Optimizer!.Minimize(loss!);
-        long before = GC.GetTotalAllocatedBytes(precise: true);
-        for (int i = 0; i < 20; i++) model.Optimizer!.Minimize(loss!);
-        long allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
-        Assert.True(allocated < 1024, $"20 warm training steps allocated {allocated} bytes");
+        // Dendrite's own threads only (not the test runner's), and the quietest of three windows (the JIT's tier-up allocates when it chooses).
+        long allocated = long.MaxValue;
+        for (int window = 0; window < 3; window++)
+        {
+            long before = Parallelism.AllocatedBytes();
+            for (int i = 0; i < 20; i++) model.Optimizer!.Minimize(loss!);
+            allocated = Math.Min(allocated, Parallelism.AllocatedBytes() - before);
+        }
+        Assert.True(allocated < 20 * 24, $"20 warm training steps allocated {allocated} bytes");
     }
 }

@@ -12,14 +12,17 @@ namespace Dendrite;
 /// </summary>
 /// <remarks>
 /// BLIS-style: B is packed into KC×NR micro-panels, A into MR×KC micro-panels, and an MR×NR
-/// register tile accumulates with FMA (8×32 on Vector512, 8×16 on Vector256). Each element of C
+/// register tile accumulates with FMA (8×32 on Vector512, 6×16 on Vector256, 6×8 on Vector128;
+/// multiply then add where FMA is not an instruction). Each element of C
 /// is summed in the same order whatever the thread count or partition, so results are bitwise
 /// repeatable. Work splits across threads along N (or M when N is narrow); narrow outputs
 /// (n &lt; 32, the 10-class layer) use a kernel that vectorises along K instead.
 /// </remarks>
-public static unsafe class Gemm
+public static unsafe partial class Gemm
 {
-    private const int MR = 8;
+    /// <summary>Rows of the register tile: 8×32 on Vector512 (16 of 32 zmm registers accumulate); 6×16 on Vector256 and
+    /// 6×8 on Vector128, whose 12 accumulators, 2 B vectors and a broadcast fit x64's 16 ymm/xmm registers without spilling.</summary>
+    private static int MR => VectorWidth == 16 ? 8 : 6;
 
     /// <summary>Outputs with at most this many rows stream B instead of packing it (single-image prediction).</summary>
     private const int SmallM = 4;
@@ -27,8 +30,8 @@ public static unsafe class Gemm
     internal static int McTarget = 192;
     internal static int NcTarget = 2048;
 
-    /// <summary>Vector width in floats used by the packed kernel: 16 (AVX-512) or 8. Tests may lower it.</summary>
-    internal static int VectorWidth = Vector512.IsHardwareAccelerated ? 16 : 8;
+    /// <summary>Vector width in floats used by every GEMM path: 16, 8 or 4 (see <see cref="Simd.Floats"/>). Tests may lower it.</summary>
+    internal static int VectorWidth = Simd.Floats;
 
     private static int NR => VectorWidth * 2;
 
@@ -186,6 +189,7 @@ public static unsafe class Gemm
         /// <summary>Packs op(A)[ic:ic+mc, pc:pc+kc] into MR-row micro-panels, zero-padding the last.</summary>
         private void PackA(float* dst, int mc, int kc, int ic, int pc)
         {
+            int MR = Gemm.MR;
             for (int ir = 0; ir < mc; ir += MR)
             {
                 int mh = Math.Min(MR, mc - ir);
@@ -194,7 +198,7 @@ public static unsafe class Gemm
                 {
                     // op(A)[i, p] = a[p*lda + i]: each p gives MR contiguous values.
                     float* s = a + (long)pc * lda + ic + ir;
-                    if (mh == MR)
+                    if (mh == 8 && MR == 8)
                         for (int p = 0; p < kc; p++, s += lda, d += MR) Vector256.Store(Vector256.Load(s), d);
                     else
                         for (int p = 0; p < kc; p++, s += lda, d += MR)
@@ -207,7 +211,7 @@ public static unsafe class Gemm
                 else
                 {
                     int p0 = 0;
-                    if (mh == MR && Avx.IsSupported)
+                    if (mh == 8 && MR == 8 && Avx.IsSupported)
                     {
                         // 8 rows × 8 k-steps at a time: the transpose of the block is exactly 8 steps of the panel.
                         float* s0 = a + (long)(ic + ir) * lda + pc;
@@ -314,25 +318,37 @@ public static unsafe class Gemm
                             if (rows > 3) Vector512.Store(Vector512.FusedMultiplyAdd(v3, bv, Vector512.Load(c3 + j)), c3 + j);
                         }
                     }
-                    else
+                    else if (VectorWidth == 8)
                     {
                         Vector256<float> v0 = Vector256.Create(x0), v1 = Vector256.Create(x1), v2 = Vector256.Create(x2), v3 = Vector256.Create(x3);
                         for (; j <= w - 8; j += 8)
                         {
                             var bv = Vector256.Load(brow + j);
-                            Vector256.Store(Vector256.FusedMultiplyAdd(v0, bv, Vector256.Load(c0 + j)), c0 + j);
-                            if (rows > 1) Vector256.Store(Vector256.FusedMultiplyAdd(v1, bv, Vector256.Load(c1 + j)), c1 + j);
-                            if (rows > 2) Vector256.Store(Vector256.FusedMultiplyAdd(v2, bv, Vector256.Load(c2 + j)), c2 + j);
-                            if (rows > 3) Vector256.Store(Vector256.FusedMultiplyAdd(v3, bv, Vector256.Load(c3 + j)), c3 + j);
+                            Vector256.Store(Vector256.MultiplyAddEstimate(v0, bv, Vector256.Load(c0 + j)), c0 + j);
+                            if (rows > 1) Vector256.Store(Vector256.MultiplyAddEstimate(v1, bv, Vector256.Load(c1 + j)), c1 + j);
+                            if (rows > 2) Vector256.Store(Vector256.MultiplyAddEstimate(v2, bv, Vector256.Load(c2 + j)), c2 + j);
+                            if (rows > 3) Vector256.Store(Vector256.MultiplyAddEstimate(v3, bv, Vector256.Load(c3 + j)), c3 + j);
+                        }
+                    }
+                    else
+                    {
+                        Vector128<float> v0 = Vector128.Create(x0), v1 = Vector128.Create(x1), v2 = Vector128.Create(x2), v3 = Vector128.Create(x3);
+                        for (; j <= w - 4; j += 4)
+                        {
+                            var bv = Vector128.Load(brow + j);
+                            Vector128.Store(Vector128.MultiplyAddEstimate(v0, bv, Vector128.Load(c0 + j)), c0 + j);
+                            if (rows > 1) Vector128.Store(Vector128.MultiplyAddEstimate(v1, bv, Vector128.Load(c1 + j)), c1 + j);
+                            if (rows > 2) Vector128.Store(Vector128.MultiplyAddEstimate(v2, bv, Vector128.Load(c2 + j)), c2 + j);
+                            if (rows > 3) Vector128.Store(Vector128.MultiplyAddEstimate(v3, bv, Vector128.Load(c3 + j)), c3 + j);
                         }
                     }
                     for (; j < w; j++)
                     {
                         float bj = brow[j];
-                        c0[j] = MathF.FusedMultiplyAdd(x0, bj, c0[j]);
-                        if (rows > 1) c1[j] = MathF.FusedMultiplyAdd(x1, bj, c1[j]);
-                        if (rows > 2) c2[j] = MathF.FusedMultiplyAdd(x2, bj, c2[j]);
-                        if (rows > 3) c3[j] = MathF.FusedMultiplyAdd(x3, bj, c3[j]);
+                        c0[j] = float.MultiplyAddEstimate(x0, bj, c0[j]);
+                        if (rows > 1) c1[j] = float.MultiplyAddEstimate(x1, bj, c1[j]);
+                        if (rows > 2) c2[j] = float.MultiplyAddEstimate(x2, bj, c2[j]);
+                        if (rows > 3) c3[j] = float.MultiplyAddEstimate(x3, bj, c3[j]);
                     }
                 }
             }
@@ -490,113 +506,40 @@ public static unsafe class Gemm
             }
             s0 = Vector512.Sum(x0); s1 = Vector512.Sum(x1); s2 = Vector512.Sum(x2); s3 = Vector512.Sum(x3);
         }
-        else
+        else if (VectorWidth == 8)
         {
             Vector256<float> x0 = default, x1 = default, x2 = default, x3 = default;
             for (; p <= k - 8; p += 8)
             {
                 var bv = Vector256.Load(bcol + p);
-                x0 = Vector256.FusedMultiplyAdd(Vector256.Load(a0 + p), bv, x0);
-                x1 = Vector256.FusedMultiplyAdd(Vector256.Load(a1 + p), bv, x1);
-                x2 = Vector256.FusedMultiplyAdd(Vector256.Load(a2 + p), bv, x2);
-                x3 = Vector256.FusedMultiplyAdd(Vector256.Load(a3 + p), bv, x3);
+                x0 = Vector256.MultiplyAddEstimate(Vector256.Load(a0 + p), bv, x0);
+                x1 = Vector256.MultiplyAddEstimate(Vector256.Load(a1 + p), bv, x1);
+                x2 = Vector256.MultiplyAddEstimate(Vector256.Load(a2 + p), bv, x2);
+                x3 = Vector256.MultiplyAddEstimate(Vector256.Load(a3 + p), bv, x3);
             }
             s0 = Vector256.Sum(x0); s1 = Vector256.Sum(x1); s2 = Vector256.Sum(x2); s3 = Vector256.Sum(x3);
+        }
+        else
+        {
+            Vector128<float> x0 = default, x1 = default, x2 = default, x3 = default;
+            for (; p <= k - 4; p += 4)
+            {
+                var bv = Vector128.Load(bcol + p);
+                x0 = Vector128.MultiplyAddEstimate(Vector128.Load(a0 + p), bv, x0);
+                x1 = Vector128.MultiplyAddEstimate(Vector128.Load(a1 + p), bv, x1);
+                x2 = Vector128.MultiplyAddEstimate(Vector128.Load(a2 + p), bv, x2);
+                x3 = Vector128.MultiplyAddEstimate(Vector128.Load(a3 + p), bv, x3);
+            }
+            s0 = Vector128.Sum(x0); s1 = Vector128.Sum(x1); s2 = Vector128.Sum(x2); s3 = Vector128.Sum(x3);
         }
         for (; p < k; p++)
         {
             float bv = bcol[p];
-            s0 = MathF.FusedMultiplyAdd(a0[p], bv, s0);
-            s1 = MathF.FusedMultiplyAdd(a1[p], bv, s1);
-            s2 = MathF.FusedMultiplyAdd(a2[p], bv, s2);
-            s3 = MathF.FusedMultiplyAdd(a3[p], bv, s3);
+            s0 = float.MultiplyAddEstimate(a0[p], bv, s0);
+            s1 = float.MultiplyAddEstimate(a1[p], bv, s1);
+            s2 = float.MultiplyAddEstimate(a2[p], bv, s2);
+            s3 = float.MultiplyAddEstimate(a3[p], bv, s3);
         }
-    }
-
-    private static void Kernel(int kc, float* a, float* b, float* c, int ldc, bool overwrite, float alpha)
-    {
-        if (VectorWidth == 16) Kernel8x32(kc, a, b, c, ldc, overwrite, alpha);
-        else Kernel8x16(kc, a, b, c, ldc, overwrite, alpha);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Kernel8x32(int kc, float* a, float* b, float* c, int ldc, bool overwrite, float alpha)
-    {
-        Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default,
-            c20 = default, c21 = default, c30 = default, c31 = default,
-            c40 = default, c41 = default, c50 = default, c51 = default,
-            c60 = default, c61 = default, c70 = default, c71 = default;
-        for (int p = 0; p < kc; p++)
-        {
-            var b0 = Vector512.Load(b);
-            var b1 = Vector512.Load(b + 16);
-            var x = Vector512.Create(a[0]); c00 = Vector512.FusedMultiplyAdd(x, b0, c00); c01 = Vector512.FusedMultiplyAdd(x, b1, c01);
-            x = Vector512.Create(a[1]); c10 = Vector512.FusedMultiplyAdd(x, b0, c10); c11 = Vector512.FusedMultiplyAdd(x, b1, c11);
-            x = Vector512.Create(a[2]); c20 = Vector512.FusedMultiplyAdd(x, b0, c20); c21 = Vector512.FusedMultiplyAdd(x, b1, c21);
-            x = Vector512.Create(a[3]); c30 = Vector512.FusedMultiplyAdd(x, b0, c30); c31 = Vector512.FusedMultiplyAdd(x, b1, c31);
-            x = Vector512.Create(a[4]); c40 = Vector512.FusedMultiplyAdd(x, b0, c40); c41 = Vector512.FusedMultiplyAdd(x, b1, c41);
-            x = Vector512.Create(a[5]); c50 = Vector512.FusedMultiplyAdd(x, b0, c50); c51 = Vector512.FusedMultiplyAdd(x, b1, c51);
-            x = Vector512.Create(a[6]); c60 = Vector512.FusedMultiplyAdd(x, b0, c60); c61 = Vector512.FusedMultiplyAdd(x, b1, c61);
-            x = Vector512.Create(a[7]); c70 = Vector512.FusedMultiplyAdd(x, b0, c70); c71 = Vector512.FusedMultiplyAdd(x, b1, c71);
-            a += 8; b += 32;
-        }
-        Store512(c, c00, c01, overwrite, alpha); c += ldc;
-        Store512(c, c10, c11, overwrite, alpha); c += ldc;
-        Store512(c, c20, c21, overwrite, alpha); c += ldc;
-        Store512(c, c30, c31, overwrite, alpha); c += ldc;
-        Store512(c, c40, c41, overwrite, alpha); c += ldc;
-        Store512(c, c50, c51, overwrite, alpha); c += ldc;
-        Store512(c, c60, c61, overwrite, alpha); c += ldc;
-        Store512(c, c70, c71, overwrite, alpha);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store512(float* c, Vector512<float> v0, Vector512<float> v1, bool overwrite, float alpha)
-    {
-        if (alpha != 1f) { var s = Vector512.Create(alpha); v0 *= s; v1 *= s; }
-        if (!overwrite) { v0 += Vector512.Load(c); v1 += Vector512.Load(c + 16); }
-        Vector512.Store(v0, c);
-        Vector512.Store(v1, c + 16);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Kernel8x16(int kc, float* a, float* b, float* c, int ldc, bool overwrite, float alpha)
-    {
-        Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default,
-            c20 = default, c21 = default, c30 = default, c31 = default,
-            c40 = default, c41 = default, c50 = default, c51 = default,
-            c60 = default, c61 = default, c70 = default, c71 = default;
-        for (int p = 0; p < kc; p++)
-        {
-            var b0 = Vector256.Load(b);
-            var b1 = Vector256.Load(b + 8);
-            var x = Vector256.Create(a[0]); c00 = Vector256.FusedMultiplyAdd(x, b0, c00); c01 = Vector256.FusedMultiplyAdd(x, b1, c01);
-            x = Vector256.Create(a[1]); c10 = Vector256.FusedMultiplyAdd(x, b0, c10); c11 = Vector256.FusedMultiplyAdd(x, b1, c11);
-            x = Vector256.Create(a[2]); c20 = Vector256.FusedMultiplyAdd(x, b0, c20); c21 = Vector256.FusedMultiplyAdd(x, b1, c21);
-            x = Vector256.Create(a[3]); c30 = Vector256.FusedMultiplyAdd(x, b0, c30); c31 = Vector256.FusedMultiplyAdd(x, b1, c31);
-            x = Vector256.Create(a[4]); c40 = Vector256.FusedMultiplyAdd(x, b0, c40); c41 = Vector256.FusedMultiplyAdd(x, b1, c41);
-            x = Vector256.Create(a[5]); c50 = Vector256.FusedMultiplyAdd(x, b0, c50); c51 = Vector256.FusedMultiplyAdd(x, b1, c51);
-            x = Vector256.Create(a[6]); c60 = Vector256.FusedMultiplyAdd(x, b0, c60); c61 = Vector256.FusedMultiplyAdd(x, b1, c61);
-            x = Vector256.Create(a[7]); c70 = Vector256.FusedMultiplyAdd(x, b0, c70); c71 = Vector256.FusedMultiplyAdd(x, b1, c71);
-            a += 8; b += 16;
-        }
-        Store256(c, c00, c01, overwrite, alpha); c += ldc;
-        Store256(c, c10, c11, overwrite, alpha); c += ldc;
-        Store256(c, c20, c21, overwrite, alpha); c += ldc;
-        Store256(c, c30, c31, overwrite, alpha); c += ldc;
-        Store256(c, c40, c41, overwrite, alpha); c += ldc;
-        Store256(c, c50, c51, overwrite, alpha); c += ldc;
-        Store256(c, c60, c61, overwrite, alpha); c += ldc;
-        Store256(c, c70, c71, overwrite, alpha);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store256(float* c, Vector256<float> v0, Vector256<float> v1, bool overwrite, float alpha)
-    {
-        if (alpha != 1f) { var s = Vector256.Create(alpha); v0 *= s; v1 *= s; }
-        if (!overwrite) { v0 += Vector256.Load(c); v1 += Vector256.Load(c + 8); }
-        Vector256.Store(v0, c);
-        Vector256.Store(v1, c + 8);
     }
 
     private static int RoundUp(int x, int m) => (x + m - 1) / m * m;

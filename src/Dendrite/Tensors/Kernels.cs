@@ -8,17 +8,24 @@ namespace Dendrite;
 /// <summary>Elementwise and row-wise kernels the ops share. Spans in, spans out; nothing allocates.</summary>
 internal static class Kernels
 {
+    // The elementwise kernels below run the widest vector the hardware has (never a width .NET would emulate), then
+    // narrower ones for what is left. Each element's formula is the same on every width, so results are too.
+
     /// <summary>dy[i] = y[i] &gt; 0 ? dy[i] : 0 (the ReLU derivative, read off the output).</summary>
     public static void ReluMask(ReadOnlySpan<float> y, Span<float> dy)
     {
         ref float ry = ref MemoryMarshal.GetReference(y);
         ref float rd = ref MemoryMarshal.GetReference(dy);
         int i = 0, n = dy.Length;
-        for (; i <= n - 16; i += 16)
-        {
-            var m = Vector512.GreaterThan(Vector512.LoadUnsafe(ref ry, (nuint)i), Vector512<float>.Zero);
-            (Vector512.LoadUnsafe(ref rd, (nuint)i) & m).StoreUnsafe(ref rd, (nuint)i);
-        }
+        if (Vector512.IsHardwareAccelerated)
+            for (; i <= n - 16; i += 16)
+                (Vector512.LoadUnsafe(ref rd, (nuint)i) & Vector512.GreaterThan(Vector512.LoadUnsafe(ref ry, (nuint)i), Vector512<float>.Zero)).StoreUnsafe(ref rd, (nuint)i);
+        if (Vector256.IsHardwareAccelerated)
+            for (; i <= n - 8; i += 8)
+                (Vector256.LoadUnsafe(ref rd, (nuint)i) & Vector256.GreaterThan(Vector256.LoadUnsafe(ref ry, (nuint)i), Vector256<float>.Zero)).StoreUnsafe(ref rd, (nuint)i);
+        if (Vector128.IsHardwareAccelerated)
+            for (; i <= n - 4; i += 4)
+                (Vector128.LoadUnsafe(ref rd, (nuint)i) & Vector128.GreaterThan(Vector128.LoadUnsafe(ref ry, (nuint)i), Vector128<float>.Zero)).StoreUnsafe(ref rd, (nuint)i);
         for (; i < n; i++) if (!(Unsafe.Add(ref ry, i) > 0)) Unsafe.Add(ref rd, i) = 0;
     }
 
@@ -28,12 +35,24 @@ internal static class Kernels
         ref float ry = ref MemoryMarshal.GetReference(y);
         ref float rd = ref MemoryMarshal.GetReference(dy);
         int i = 0, n = dy.Length;
-        for (; i <= n - 16; i += 16)
-        {
-            var v = Vector512.LoadUnsafe(ref ry, (nuint)i);
-            var d = Vector512.LoadUnsafe(ref rd, (nuint)i);
-            (d * (Vector512<float>.One - v * v)).StoreUnsafe(ref rd, (nuint)i);
-        }
+        if (Vector512.IsHardwareAccelerated)
+            for (; i <= n - 16; i += 16)
+            {
+                var v = Vector512.LoadUnsafe(ref ry, (nuint)i);
+                (Vector512.LoadUnsafe(ref rd, (nuint)i) * (Vector512<float>.One - v * v)).StoreUnsafe(ref rd, (nuint)i);
+            }
+        if (Vector256.IsHardwareAccelerated)
+            for (; i <= n - 8; i += 8)
+            {
+                var v = Vector256.LoadUnsafe(ref ry, (nuint)i);
+                (Vector256.LoadUnsafe(ref rd, (nuint)i) * (Vector256<float>.One - v * v)).StoreUnsafe(ref rd, (nuint)i);
+            }
+        if (Vector128.IsHardwareAccelerated)
+            for (; i <= n - 4; i += 4)
+            {
+                var v = Vector128.LoadUnsafe(ref ry, (nuint)i);
+                (Vector128.LoadUnsafe(ref rd, (nuint)i) * (Vector128<float>.One - v * v)).StoreUnsafe(ref rd, (nuint)i);
+            }
         for (; i < n; i++) { float v = Unsafe.Add(ref ry, i); Unsafe.Add(ref rd, i) *= 1 - v * v; }
     }
 
@@ -43,12 +62,24 @@ internal static class Kernels
         ref float ry = ref MemoryMarshal.GetReference(y);
         ref float rd = ref MemoryMarshal.GetReference(dy);
         int i = 0, n = dy.Length;
-        for (; i <= n - 16; i += 16)
-        {
-            var v = Vector512.LoadUnsafe(ref ry, (nuint)i);
-            var d = Vector512.LoadUnsafe(ref rd, (nuint)i);
-            (d * v * (Vector512<float>.One - v)).StoreUnsafe(ref rd, (nuint)i);
-        }
+        if (Vector512.IsHardwareAccelerated)
+            for (; i <= n - 16; i += 16)
+            {
+                var v = Vector512.LoadUnsafe(ref ry, (nuint)i);
+                (Vector512.LoadUnsafe(ref rd, (nuint)i) * v * (Vector512<float>.One - v)).StoreUnsafe(ref rd, (nuint)i);
+            }
+        if (Vector256.IsHardwareAccelerated)
+            for (; i <= n - 8; i += 8)
+            {
+                var v = Vector256.LoadUnsafe(ref ry, (nuint)i);
+                (Vector256.LoadUnsafe(ref rd, (nuint)i) * v * (Vector256<float>.One - v)).StoreUnsafe(ref rd, (nuint)i);
+            }
+        if (Vector128.IsHardwareAccelerated)
+            for (; i <= n - 4; i += 4)
+            {
+                var v = Vector128.LoadUnsafe(ref ry, (nuint)i);
+                (Vector128.LoadUnsafe(ref rd, (nuint)i) * v * (Vector128<float>.One - v)).StoreUnsafe(ref rd, (nuint)i);
+            }
         for (; i < n; i++) { float v = Unsafe.Add(ref ry, i); Unsafe.Add(ref rd, i) *= v * (1 - v); }
     }
 
