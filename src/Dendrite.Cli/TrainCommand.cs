@@ -18,11 +18,7 @@ internal static class TrainCommand
         var net = new NetworkOptions();
         var epochs = new Option<int>("--epochs") { Description = "Passes over the training data (default: the architecture's recipe, 15)", DefaultValueFactory = _ => 15 };
         var batch = new Option<int>("--batch-size") { Description = "Mini-batch size (default: the architecture's recipe, 128)", DefaultValueFactory = _ => 128 };
-        var optimizer = new Option<string>("--optimizer") { Description = "sgd or adam (default: the architecture's recipe: sgd for mlp, adam for convnet, sgd with momentum 0.9 for cnn)", DefaultValueFactory = _ => "sgd" };
-        Checks.OneOf(optimizer, "sgd", "adam");
-        var lr = new Option<float>("--lr", "--learning-rate") { Description = "Learning rate (default: the architecture's recipe; 0.1 for mlp, 0.001 for Adam)", DefaultValueFactory = _ => 0.1f };
-        var momentum = new Option<float>("--momentum") { Description = "SGD momentum (0: plain SGD)", DefaultValueFactory = _ => 0f };
-        var nesterov = new Option<bool>("--nesterov") { Description = "Nesterov momentum" };
+        var training = new TrainingOptions();
         var validationSplit = new Option<float>("--validation-split") { Description = "Fraction of the training data held out for validation (Keras's last-fraction rule); 0 validates on the test set", DefaultValueFactory = _ => 0f };
         var threads = new Option<int?>("--threads") { Description = "Kernel threads (default: all cores)" };
         var data = new DataOptions();
@@ -33,12 +29,12 @@ internal static class TrainCommand
         var quiet = new Option<bool>("--quiet", "-q") { Description = "No progress output" };
         var overwrite = new Option<bool>("--overwrite") { Description = "Let a diverged run replace an existing --save file or checkpoint" };
         // Checked while the command line is parsed, before any data is loaded (see Checks).
-        Checks.AtLeast(epochs, 1); Checks.AtLeast(batch, 1); Checks.Positive(lr); Checks.Between(momentum, 0f, 1f, maxExcluded: true);
+        Checks.AtLeast(epochs, 1); Checks.AtLeast(batch, 1);
         Checks.Between(validationSplit, 0f, 1f, maxExcluded: true); Checks.AtLeast(threads, 1);
 
         var cmd = new Command("train", "Train a network (dense by default, or a CNN with --arch/--layers) on MNIST and report test loss and accuracy");
         net.AddTo(cmd);
-        foreach (var o in new Option[] { epochs, batch, optimizer, lr, momentum, nesterov, validationSplit, threads, save, checkpoint, resume, report, quiet, overwrite }) cmd.Add(o);
+        foreach (var o in (Option[])[epochs, batch, .. training.All, validationSplit, threads, save, checkpoint, resume, report, quiet, overwrite]) cmd.Add(o);
         data.AddTo(cmd);
         cmd.SetAction(r => Cli.Run(() =>
         {
@@ -47,12 +43,8 @@ internal static class TrainCommand
             var recipe = net.Recipe(r);
             T Setting<T>(Option<T> o, T fromRecipe) => r.GetResult(o) is { Implicit: false } ? r.GetValue(o)! : fromRecipe;
             int epochCount = Setting(epochs, recipe.Epochs), recipeBatch = Setting(batch, recipe.BatchSize);
-            string optimizerName = Setting(optimizer, recipe.Optimizer);
-            // An optimizer chosen on the command line starts from its own default learning rate, as Keras's strings do.
-            float recipeLr = optimizerName == recipe.Optimizer ? recipe.LearningRate : optimizerName == "adam" ? 0.001f : 0.01f;
-            float learningRate = Setting(lr, recipeLr), momentumValue = Setting(momentum, optimizerName == recipe.Optimizer ? recipe.Momentum : 0f);
-            if (optimizerName != "sgd" && (r.GetResult(momentum) is { Implicit: false } || r.GetValue(nesterov)))
-                throw new ArgumentException($"--momentum and --nesterov are settings of SGD; --optimizer {optimizerName} does not take them.");
+            // The optimizer's settings are checked before the data is loaded; a resumed run keeps its own.
+            var optimizer = r.GetValue(resume) is null ? training.Build(r, recipe) : null;
             // Every path the run reads or writes is checked before the data is loaded.
             string? ckptPath = r.GetValue(checkpoint), reportDir = r.GetValue(report), savePath = r.GetValue(save);
             new CommandPaths()
@@ -74,8 +66,7 @@ internal static class TrainCommand
             else
             {
                 model = net.Build(r, trainSet.ItemShape, trainSet.Classes);
-                Optimizer opt = optimizerName == "adam" ? new Adam(learningRate) : new SGD(learningRate, momentumValue, r.GetValue(nesterov));
-                model.Compile(net.GetLoss(r), opt, ["accuracy"]);
+                model.Compile(net.GetLoss(r), optimizer!, ["accuracy"]);
             }
             float vs = state?.ValidationSplit ?? r.GetValue(validationSplit);  // a resumed run keeps its split
             int nVal = (int)(trainSet.Count * vs), nTrain = trainSet.Count - nVal;   // as Fit splits

@@ -99,7 +99,25 @@ public class CliTests
         Assert.Contains("--hidden sets the dense layers of --arch mlp", bad.Err);
         bad = Dendrite(dir.Path, "train", "--arch", "convnet", "--momentum", "0.9", "--quiet");   // the recipe's optimizer is Adam
         Assert.Equal(1, bad.Exit);
-        Assert.Contains("--momentum and --nesterov are settings of SGD; --optimizer adam does not take them", bad.Err);
+        Assert.Contains("--momentum is a setting of sgd and rmsprop; --optimizer adam does not take it.", bad.Err);
+    }
+
+    /// <summary>--optimizer adam trains with Keras's Adam (its own default learning rate), is saved in the checkpoint, and resumes with it.</summary>
+    [Fact]
+    public void AdamFromTheCommandLine()
+    {
+        using var dir = new TempDir();
+        string data = SmallMnist(dir, 1000, 300);
+        var train = Dendrite(dir.Path, "train", "--optimizer", "adam", "--amsgrad", "--hidden", "32", "--epochs", "2", "--batch-size", "32", "--seed", "2", "--dataset", data,
+            "--checkpoint", "ckpt.dendrite", "--report", "rep", "--quiet");
+        Assert.True(train.Exit == 0, train.Err);
+        var acc = double.Parse(System.Text.RegularExpressions.Regex.Match(train.Out, @"test accuracy: (0\.\d+)").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+        Assert.True(acc > 0.7, train.Out);   // 64 steps at Adam's 0.001 (chance: 0.1)
+        Assert.Contains("amsgrad=True", File.ReadAllText(dir.File("rep/report.html")));
+        var resumed = global::Dendrite.Models.Sequential.LoadCheckpoint(dir.File("ckpt.dendrite"), out _);
+        var adam = Assert.IsType<global::Dendrite.Optimizers.Adam>(resumed.Optimizer);
+        Assert.True(adam.Amsgrad);
+        Assert.Equal(64, adam.Iterations);   // 2 epochs of 32 batches
     }
 
     [Fact]

@@ -120,12 +120,40 @@ public abstract class Optimizer
     /// </summary>
     public virtual IReadOnlyList<string> SlotNames => [];
 
+    /// <summary>Per-variable state kept by <see cref="SlotFor"/>, one store per name in <see cref="SlotNames"/>.</summary>
+    private readonly Dictionary<string, Dictionary<Variable, float[]>> _slots = new(StringComparer.Ordinal);
+
     /// <summary>The optimizer's per-variable state (for checkpoints): variable, slot name, values.</summary>
-    internal virtual IEnumerable<(Variable Variable, string Slot, Tensor Values)> Slots() => [];
+    internal virtual IEnumerable<(Variable Variable, string Slot, Tensor Values)> Slots() =>
+        _slots.SelectMany(s => s.Value.Select(kv => (kv.Key, s.Key, new Tensor((float[])kv.Value.Clone(), kv.Key.Value.Shape))));
 
     /// <summary>Restores one slot from a checkpoint.</summary>
-    internal virtual void SetSlot(Variable v, string slot, Tensor values) =>
-        throw new Data.InvalidDataFormatException($"{Name} keeps no state named `{slot}`.");
+    internal virtual void SetSlot(Variable v, string slot, Tensor values)
+    {
+        if (!SlotNames.Contains(slot)) throw new Data.InvalidDataFormatException($"{Name} keeps no state named `{slot}`.");
+        if (!_slots.TryGetValue(slot, out var store)) _slots[slot] = store = new(ReferenceEqualityComparer.Instance);
+        store[v] = values.ToArray();
+    }
+
+    /// <summary>The state named <paramref name="slot"/> of <paramref name="v"/>, made (filled with <paramref name="initial"/>) on its first use only.</summary>
+    protected float[] SlotFor(Variable v, string slot, float initial = 0)
+    {
+        if (!_slots.TryGetValue(slot, out var store)) _slots[slot] = store = new(ReferenceEqualityComparer.Instance);
+        if (!store.TryGetValue(v, out var values))
+        {
+            store[v] = values = new float[v.Value.Length];
+            if (initial != 0) Array.Fill(values, initial);
+        }
+        return values;
+    }
+
+    /// <summary>Checks a Keras argument that must lie in [<paramref name="min"/>, <paramref name="max"/>) (or ≤ max when <paramref name="maxIncluded"/>).</summary>
+    protected static float Checked(float value, string kerasName, float min, float max, bool maxIncluded = false)
+    {
+        if (!(value >= min && (maxIncluded ? value <= max : value < max)))
+            throw new ArgumentOutOfRangeException(kerasName, value, $"Invalid value received for argument `{kerasName}`. Expected a number in [{min}, {max}{(maxIncluded ? "]" : ")")}. Received: {kerasName}={value}.");
+        return value;
+    }
 
     internal void RestoreIterations(long iterations) => Iterations = iterations;
 
@@ -147,19 +175,25 @@ public abstract class Optimizer
         {
             "SGD" => new SGD(F("learning_rate", 0.01f), F("momentum", 0f), B("nesterov")),
             "Adam" => new Adam(F("learning_rate", 0.001f), F("beta_1", 0.9f), F("beta_2", 0.999f), F("epsilon", 1e-7f), B("amsgrad")),
+            "RMSprop" => new RMSprop(F("learning_rate", 0.001f), F("rho", 0.9f), F("momentum", 0f), F("epsilon", 1e-7f)),
+            "Adagrad" => new Adagrad(F("learning_rate", 0.001f), F("initial_accumulator_value", 0.1f), F("epsilon", 1e-7f)),
+            "Adadelta" => new Adadelta(F("learning_rate", 0.001f), F("rho", 0.95f), F("epsilon", 1e-7f)),
             _ => throw new ArgumentException($"unknown optimizer class `{className}`; known: {string.Join(", ", KnownClasses)}"),
         };
     }
 
     /// <summary>The Keras class names <see cref="FromConfig"/> knows.</summary>
-    public static IReadOnlyList<string> KnownClasses { get; } = ["SGD", "Adam"];
+    public static IReadOnlyList<string> KnownClasses { get; } = ["SGD", "Adam", "RMSprop", "Adagrad", "Adadelta"];
 
     /// <summary>Keras's optimizer names as strings, with their defaults: "sgd" (learning rate 0.01), "adam" (0.001).</summary>
     public static implicit operator Optimizer(string name) => name.ToLowerInvariant() switch
     {
         "sgd" => new SGD(),
         "adam" => new Adam(),
-        _ => throw new ArgumentException($"Invalid value received for argument `optimizer`. Expected one of sgd, adam. Received: optimizer={name}."),
+        "rmsprop" => new RMSprop(),
+        "adagrad" => new Adagrad(),
+        "adadelta" => new Adadelta(),
+        _ => throw new ArgumentException($"Invalid value received for argument `optimizer`. Expected one of sgd, adam, rmsprop, adagrad, adadelta. Received: optimizer={name}."),
     };
 
     /// <summary>As Keras prints an optimizer: its class and settings.</summary>
