@@ -31,9 +31,21 @@ public sealed class ServedModel
     public Sequential Model { get; }
     public Predictor Predictor { get; }
 
-    /// <summary>A saved model file (read through the bounded, checked model reader).</summary>
-    public static ServedModel Load(string path)
+    /// <summary>A saved model file (read through the bounded, checked model reader), or a model made elsewhere with the input scaling <paramref name="scale"/> in front.</summary>
+    public static ServedModel Load(string path, Layers.Layer? scale = null)
     {
+        if (Serialization.Import.ModelImport.Sniff(path) != Serialization.Import.ModelFormat.Dendrite)
+        {
+            // A model made elsewhere (ONNX, Keras): imported as `dendrite import` does, and served from its Dendrite form.
+            var imported = Serialization.Import.ModelImport.Load(path, scale);
+            string temp = Path.Combine(Path.GetTempPath(), $"dendrite-serve-{Environment.ProcessId}-{Guid.NewGuid():N}.dendrite");
+            try
+            {
+                ModelFile.Save(imported, temp);
+                return new ServedModel(File.ReadAllBytes(temp), path);
+            }
+            finally { File.Delete(temp); }
+        }
         using var fs = InputFile.Open(path, "a model file", ModelFile.MaxBytes);
         using var ms = new MemoryStream();
         fs.CopyTo(ms);
