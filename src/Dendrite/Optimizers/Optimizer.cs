@@ -175,7 +175,11 @@ public abstract class Optimizer
         return value;
     }
 
-    internal void RestoreIterations(long iterations) => Iterations = iterations;
+    internal void RestoreIterations(long iterations)
+    {
+        Iterations = iterations;
+        ApplySchedule();
+    }
 
     /// <summary>Applies one update to <paramref name="w"/> from its gradient <paramref name="g"/>.</summary>
     protected abstract void Update(Variable v, Span<float> w, ReadOnlySpan<float> g);
