@@ -19,6 +19,8 @@ internal static class TrainCommand
         var epochs = new Option<int>("--epochs") { Description = "Passes over the training data (default: the architecture's recipe, 15)", DefaultValueFactory = _ => 15 };
         var batch = new Option<int>("--batch-size") { Description = "Mini-batch size (default: the architecture's recipe, 128)", DefaultValueFactory = _ => 128 };
         var training = new TrainingOptions();
+        var schedules = new ScheduleOptions();
+        var selection = new SelectionOptions();
         var validationSplit = new Option<float>("--validation-split") { Description = "Fraction of the training data held out for validation (Keras's last-fraction rule); 0 validates on the test set", DefaultValueFactory = _ => 0f };
         var threads = new Option<int?>("--threads") { Description = "Kernel threads (default: all cores)" };
         var data = new DataOptions();
@@ -34,7 +36,7 @@ internal static class TrainCommand
 
         var cmd = new Command("train", "Train a network (dense by default, or a CNN with --arch/--layers) on MNIST and report test loss and accuracy");
         net.AddTo(cmd);
-        foreach (var o in (Option[])[epochs, batch, .. training.All, validationSplit, threads, save, checkpoint, resume, report, quiet, overwrite]) cmd.Add(o);
+        foreach (var o in (Option[])[epochs, batch, .. training.All, .. schedules.All, validationSplit, .. selection.All, threads, save, checkpoint, resume, report, quiet, overwrite]) cmd.Add(o);
         data.AddTo(cmd);
         cmd.SetAction(r => Cli.Run(() =>
         {
@@ -45,6 +47,7 @@ internal static class TrainCommand
             int epochCount = Setting(epochs, recipe.Epochs), recipeBatch = Setting(batch, recipe.BatchSize);
             // The optimizer's settings are checked before the data is loaded; a resumed run keeps its own.
             var optimizer = r.GetValue(resume) is null ? training.Build(r, recipe) : null;
+            if (optimizer is not null) { schedules.Check(r); selection.Check(r, schedules.Kind(r)); }
             // Every path the run reads or writes is checked before the data is loaded.
             string? ckptPath = r.GetValue(checkpoint), reportDir = r.GetValue(report), savePath = r.GetValue(save);
             new CommandPaths()
@@ -69,6 +72,7 @@ internal static class TrainCommand
                 model.Compile(net.GetLoss(r), optimizer!, ["accuracy"]);
             }
             float vs = state?.ValidationSplit ?? r.GetValue(validationSplit);  // a resumed run keeps its split
+            vs = selection.Split(r, vs, resumed: state is not null);          // selecting on a score needs held-out training data
             int nVal = (int)(trainSet.Count * vs), nTrain = trainSet.Count - nVal;   // as Fit splits
             int batchSize = state?.BatchSize ?? recipeBatch;
             if (batchSize > nTrain && nTrain > 0)
@@ -77,6 +81,8 @@ internal static class TrainCommand
                 batchSize = nTrain;
             }
             if (batchSize > 0) model.CheckMemory(batchSize, trainSet.ItemShape);   // before the weights are made
+            if (state is null && schedules.Build(r, model.Optimizer!.LearningRate, (int)((nTrain + (long)Math.Max(1, batchSize) - 1) / Math.Max(1, batchSize)), epochCount) is { } schedule)
+                model.Optimizer.Schedule = schedule;
             bool q = r.GetValue(quiet);
             if (!q && state is null) AnsiConsole.Write(new Text(Printable.EscapeLines(model.SummaryText())));
 
@@ -85,6 +91,8 @@ internal static class TrainCommand
             callbacks.Add(interrupt);
             var keeper = ckptPath is null ? null : new ModelCheckpoint(ckptPath, monitor: "loss", saveBestOnly: false, resumable: true, overwriteDiverged: r.GetValue(overwrite));
             if (keeper is not null) callbacks.Add(keeper);
+            callbacks.AddRange(selection.Callbacks(r));
+            if (!q) Console.WriteLine(SelectionOptions.Describe(vs, nVal, testSet));
             if (reportDir is not null)
             {
                 Directory.CreateDirectory(reportDir);
@@ -120,6 +128,7 @@ internal static class TrainCommand
                 Console.WriteLine($"Interrupted at epoch {s.EpochsDone + 1}, step {s.StepsDone}. Checkpoint saved to {path}; continue with: dendrite train --resume {path}");
                 return Cli.Interrupted;
             }
+            if (!q && SelectionOptions.Outcome(callbacks) is { } outcome) Console.WriteLine(outcome);
             var test = model.Evaluate(testSet);
             if (model.TrainingState is { } ts) ts.DataName = r.GetValue(data.Dataset);
             double perEpoch = history.EpochSeconds.Count > 1 ? history.EpochSeconds.Skip(1).Average() : history.EpochSeconds.DefaultIfEmpty(0).Average();
@@ -144,6 +153,7 @@ internal static class TrainCommand
                     ["data"] = $"{r.GetValue(data.Dataset)} ({trainSet.Count:N0} training, {testSet.Count:N0} test images)",
                     ["kernel threads"] = Parallelism.MaxThreads.ToString(CultureInfo.InvariantCulture),
                 };
+                if (model.Optimizer!.Schedule is { } sch) hp["learning-rate schedule"] = sch.ToString();
                 string html = TrainingReport.Write(reportDir, model, history, testSet, hp, test, confusion);
                 Console.WriteLine($"Report written to {html}");
             }

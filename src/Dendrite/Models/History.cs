@@ -22,6 +22,12 @@ public sealed class History
     public List<double> ValLoss => _epochs["val_loss"];
     public List<double> ValAccuracy => _epochs["val_accuracy"];
 
+    /// <summary>
+    /// The learning rate of each epoch's last update, as Keras logs "learning_rate" (a schedule or
+    /// <see cref="Callbacks.ReduceLROnPlateau"/> changes it between epochs).
+    /// </summary>
+    public List<double> LearningRate { get; } = [];
+
     /// <summary>Wall-clock seconds of each epoch's training steps (validation excluded).</summary>
     public List<double> EpochSeconds { get; } = [];
 
@@ -49,12 +55,12 @@ public sealed class History
         BatchAccuracy.EnsureCapacity(BatchAccuracy.Count + steps);
     }
 
-    /// <summary>The per-epoch figures as CSV (epoch, loss, accuracy, val_loss, val_accuracy, seconds), as Keras's CSVLogger writes.</summary>
+    /// <summary>The per-epoch figures as CSV (epoch, loss, accuracy, val_loss, val_accuracy, seconds, learning_rate), as Keras's CSVLogger writes.</summary>
     public string EpochsToCsv()
     {
-        var sb = new StringBuilder("epoch,loss,accuracy,val_loss,val_accuracy,seconds\n");
+        var sb = new StringBuilder("epoch,loss,accuracy,val_loss,val_accuracy,seconds,learning_rate\n");
         for (int e = 0; e < Loss.Count; e++)
-            sb.Append(CultureInfo.InvariantCulture, $"{e + 1},{Loss[e]:R},{Accuracy[e]:R},{At(ValLoss, e)},{At(ValAccuracy, e)},{At(EpochSeconds, e)}\n");
+            sb.Append(CultureInfo.InvariantCulture, $"{e + 1},{Loss[e]:R},{Accuracy[e]:R},{At(ValLoss, e)},{At(ValAccuracy, e)},{At(EpochSeconds, e)},{At(LearningRate, e)}\n");
         return sb.ToString();
     }
 
@@ -78,9 +84,13 @@ public sealed class History
     public static History FromCsv(string epochsCsv, string? iterationsCsv = null, string source = "history.csv")
     {
         var h = new History();
-        var rows = ReadCsv(epochsCsv, source, ["epoch", "loss", "accuracy", "val_loss", "val_accuracy", "seconds"]);
+        string[] columns = ["epoch", "loss", "accuracy", "val_loss", "val_accuracy", "seconds"];
+        // Files written before the learning rate was logged lack its column; both are read.
+        if (epochsCsv.StartsWith(string.Join(',', columns) + ",learning_rate", StringComparison.Ordinal)) columns = [.. columns, "learning_rate"];
+        var rows = ReadCsv(epochsCsv, source, columns);
         foreach (var r in rows)
         {
+            if (r.Length > 6 && r[6] is double lr) h.LearningRate.Add(lr);
             h.Loss.Add(r[1]!.Value); h.Accuracy.Add(r[2]!.Value);
             if (r[3] is double vl) h.ValLoss.Add(vl);
             if (r[4] is double va) h.ValAccuracy.Add(va);

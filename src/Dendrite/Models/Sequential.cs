@@ -336,6 +336,12 @@ public sealed class Sequential : System.Collections.IEnumerable
                 try { Optimizer!.Minimize(_lossNode!); }
                 finally { _training.On = false; }
                 double loss = _lossNode!.Value.Span[0];
+                if (!double.IsFinite(loss) && all.OfType<TerminateOnNaN>().FirstOrDefault() is { } terminate)
+                {
+                    terminate.Stop(epoch, step + 1, loss);   // Keras's TerminateOnNaN: stop, and return the history so far
+                    StopTraining = true;
+                    break;
+                }
                 if (!double.IsFinite(loss))
                     throw new TrainingDivergedException($"The loss became {loss} at epoch {epoch}, batch {step + 1}: training diverged. Try a smaller learning rate (now {Optimizer.LearningRate}) or inputs scaled to [0, 1].", history);
                 var (correct, total) = CountCorrect(_metricInput!.Value, _target!.Value);
@@ -355,6 +361,7 @@ public sealed class Sequential : System.Collections.IEnumerable
             history.Accuracy.Add(state.Counted == 0 ? 0 : state.CorrectSum / state.Counted);
             if (val is not null) { history.ValLoss.Add(ev.Loss); history.ValAccuracy.Add(ev.Accuracy); }
             history.EpochSeconds.Add(seconds);
+            history.LearningRate.Add(Optimizer!.LearningRate);
             state.EpochsDone = epoch; state.StepsDone = 0;
             state.LossSum = state.CorrectSum = 0; state.Seen = state.Counted = 0;
             var elogs = new EpochLogs(epoch, history.Loss[^1], history.Accuracy[^1], ev.Loss, ev.Accuracy, seconds) { StepsRun = steps - firstStep, FirstStep = firstStep };

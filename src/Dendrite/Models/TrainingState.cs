@@ -58,6 +58,7 @@ public sealed class TrainingState
             WriteSeries(w, "val_loss", History.ValLoss);
             WriteSeries(w, "val_accuracy", History.ValAccuracy);
             WriteSeries(w, "epoch_seconds", History.EpochSeconds);
+            WriteSeries(w, "learning_rate", History.LearningRate);
             WriteSeries(w, "batch_loss", History.BatchLoss);
             WriteSeries(w, "batch_accuracy", History.BatchAccuracy);
             w.WriteEndObject();
@@ -101,6 +102,7 @@ public sealed class TrainingState
             ReadSeries(r, "val_loss", s.History.ValLoss);
             ReadSeries(r, "val_accuracy", s.History.ValAccuracy);
             ReadSeries(r, "epoch_seconds", s.History.EpochSeconds);
+            if (r.TryGetProperty("learning_rate", out _)) ReadSeries(r, "learning_rate", s.History.LearningRate);   // absent in older checkpoints
             ReadSeries(r, "batch_loss", s.History.BatchLoss);
             ReadSeries(r, "batch_accuracy", s.History.BatchAccuracy);
             if (s.Inconsistency() is { } why) throw new InvalidDataFormatException($"{source}: the checkpoint's counters disagree: {why}.");

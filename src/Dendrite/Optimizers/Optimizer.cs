@@ -26,6 +26,25 @@ public abstract class Optimizer
     /// <summary>Updates applied so far.</summary>
     public long Iterations { get; protected set; }
 
+    private Schedules.LearningRateSchedule? _schedule;
+
+    /// <summary>
+    /// Keras's <c>learning_rate=schedule</c>: when set, the optimizer takes its <see cref="LearningRate"/> from
+    /// <c>Schedule.At(Iterations)</c> before every update (<c>new SGD(momentum: 0.9f) { Schedule = new ExponentialDecay(0.1f, 1000, 0.96f) }</c>).
+    /// The model file keeps it. Null (the default): the learning rate stays as set.
+    /// </summary>
+    public Schedules.LearningRateSchedule? Schedule
+    {
+        get => _schedule;
+        set { _schedule = value; ApplySchedule(); }
+    }
+
+    /// <summary>Sets the learning rate from the schedule for the next update (a schedule may reach 0, which the setter refuses).</summary>
+    internal void ApplySchedule()
+    {
+        if (_schedule is { } s) _learningRate = s.At(Iterations);
+    }
+
     public abstract string Name { get; }
 
     /// <summary>
@@ -105,6 +124,7 @@ public abstract class Optimizer
     /// <summary>Updates each variable that received a gradient in the last backward pass.</summary>
     public void Step(IReadOnlyList<Variable> variables)
     {
+        ApplySchedule();
         for (int i = 0; i < variables.Count; i++)
         {
             var v = variables[i];
@@ -155,7 +175,11 @@ public abstract class Optimizer
         return value;
     }
 
-    internal void RestoreIterations(long iterations) => Iterations = iterations;
+    internal void RestoreIterations(long iterations)
+    {
+        Iterations = iterations;
+        ApplySchedule();
+    }
 
     /// <summary>Applies one update to <paramref name="w"/> from its gradient <paramref name="g"/>.</summary>
     protected abstract void Update(Variable v, Span<float> w, ReadOnlySpan<float> g);

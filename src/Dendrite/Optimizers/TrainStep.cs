@@ -56,6 +56,7 @@ public sealed class TrainStep
     /// <summary>Runs one step on the values fed to the placeholders, and returns the loss (before the update).</summary>
     public float Run()
     {
+        Optimizer.ApplySchedule();   // before the backward pass, which may fold the update in
         using (Optimizer.Fuse(Fusable)) Loss.Backward();
         Optimizer.Step(_variables);
         return Loss.Value.Span[0];

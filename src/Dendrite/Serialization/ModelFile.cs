@@ -235,6 +235,7 @@ public static class ModelFile
                         default: throw new InvalidOperationException($"Optimizer setting {name} of type {value.GetType().Name} cannot be saved.");
                     }
                 w.WriteNumber("iterations", opt.Iterations);
+                if (opt.Schedule is { } schedule) WriteSchedule(w, schedule);
                 w.WriteEndObject();
                 w.WriteEndObject();
             }
@@ -300,13 +301,49 @@ public static class ModelFile
                 var o = c.Object("optimizer");
                 string className = o.String("class_name");
                 Optimizer opt;
-                try { opt = Optimizer.FromConfig(className, (name, isBool) => !o.Has(name) ? null : isBool ? o.Bool(name) : o.Float(name)); }
+                bool scheduled = o.Has("learning_rate_schedule");   // then learning_rate is the schedule's last value, which may be 0
+                try { opt = Optimizer.FromConfig(className, (name, isBool) => !o.Has(name) || (scheduled && name == "learning_rate") ? null : isBool ? o.Bool(name) : o.Float(name)); }
                 catch (ArgumentException e) { throw o.Error("optimizer", e.Message); }
+                if (scheduled) opt.Schedule = ReadSchedule(o.Object("learning_rate_schedule"));
                 if (o.Has("iterations")) opt.RestoreIterations(o.Long("iterations"));
                 model.Compile(loss, opt, ["accuracy"]);
             }
             return model;
         }
+    }
+
+    /// <summary>A learning-rate schedule as Keras serialises one: class_name and config.</summary>
+    private static void WriteSchedule(Utf8JsonWriter w, Optimizers.Schedules.LearningRateSchedule schedule)
+    {
+        w.WriteStartObject("learning_rate_schedule");
+        w.WriteString("class_name", schedule.Name);
+        w.WriteStartObject("config");
+        foreach (var (name, value) in schedule.GetConfig())
+        {
+            switch (value)
+            {
+                case float f: w.WriteNumber(name, f); break;
+                case int i: w.WriteNumber(name, i); break;
+                case bool b: w.WriteBoolean(name, b); break;
+                case float[] fs: w.WriteStartArray(name); foreach (var f in fs) w.WriteNumberValue(f); w.WriteEndArray(); break;
+                case int[] iss: w.WriteStartArray(name); foreach (var i in iss) w.WriteNumberValue(i); w.WriteEndArray(); break;
+                default: throw new InvalidOperationException($"Schedule setting {name} of type {value.GetType().Name} cannot be saved.");
+            }
+        }
+        w.WriteEndObject();
+        w.WriteEndObject();
+    }
+
+    private static Optimizers.Schedules.LearningRateSchedule ReadSchedule(Reader s)
+    {
+        var c = s.Object("config");
+        try
+        {
+            return Optimizers.Schedules.LearningRateSchedule.FromConfig(s.String("class_name"), (name, type) => !c.Has(name) ? null
+                : type == typeof(float) ? c.Float(name) : type == typeof(int) ? c.Int(name, 0, int.MaxValue) : type == typeof(bool) ? c.Bool(name)
+                : type == typeof(int[]) ? c.Ints(name, 0, 1 << 16, 0, int.MaxValue) : c.Floats(name, 1, 1 << 16));
+        }
+        catch (ArgumentException e) { throw s.Error("config", e.Message); }
     }
 
     /// <summary>Reads a JSON object strictly: every missing or mistyped field is an error naming its path.</summary>
@@ -357,6 +394,18 @@ public static class ModelFile
             int k = 0;
             foreach (var x in v.EnumerateArray())
                 r[k++] = x.ValueKind == JsonValueKind.Number && x.TryGetInt32(out int i) && i >= min && i <= max ? i : throw Error(field, $"expected integers in [{min}, {max}]");
+            return r;
+        }
+
+        public float[] Floats(string field, int minCount, int maxCount)
+        {
+            var v = Get(field, JsonValueKind.Array);
+            int n = v.GetArrayLength();
+            if (n < minCount || n > maxCount) throw Error(field, $"expected {minCount} to {maxCount} values");
+            var r = new float[n];
+            int k = 0;
+            foreach (var x in v.EnumerateArray())
+                r[k++] = x.ValueKind == JsonValueKind.Number && x.TryGetSingle(out float f) && float.IsFinite(f) ? f : throw Error(field, "expected finite numbers");
             return r;
         }
 
