@@ -255,7 +255,7 @@ public abstract class Optimizer
         "rmsprop" => new RMSprop(),
         "adagrad" => new Adagrad(),
         "adadelta" => new Adadelta(),
-        _ => throw new ArgumentException($"Invalid value received for argument `optimizer`. Expected one of sgd, adam, adamw, rmsprop, adagrad, adadelta. Received: optimizer={name}."),
+        _ => throw new ArgumentException($"Invalid value received for argument `optimizer`. Expected one of sgd, adam, rmsprop, adagrad, adadelta, adamw. Received: optimizer={name}."),
     };
 
     /// <summary>As Keras prints an optimizer: its class and settings.</summary>
