@@ -14,7 +14,6 @@ using Dendrite.Layers;
 using Dendrite.Models;
 using Dendrite.Optimizers;
 using Dendrite.Plotting;
-using Dendrite.Regularizers;
 
 int epochs = args.Length > 0 ? int.Parse(args[0]) : 60;
 var (all, test) = Mnist.Load();
