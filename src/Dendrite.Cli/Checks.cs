@@ -54,6 +54,11 @@ internal static class Checks
     /// <summary>Rejects zero and negative values (a learning rate).</summary>
     public static void Positive<T>(Option<T> option) where T : struct, INumber<T> => Add(option, v => v > T.Zero, "a positive number");
 
+    public static void Positive<T>(Option<T?> option) where T : struct, INumber<T> => AddNullable(option, v => v > T.Zero, "a positive number");
+
+    public static void Between<T>(Option<T?> option, T min, T max, bool maxExcluded = false) where T : struct, INumber<T> =>
+        AddNullable(option, v => v >= min && (maxExcluded ? v < max : v <= max), $"a number in [{Invariant(min)}, {Invariant(max)}{(maxExcluded ? ')' : ']')}");
+
     public static void AtLeast<T>(Option<T?> option, T min) where T : struct, INumber<T> =>
         AddNullable(option, v => v >= min, min == T.One ? "a positive integer" : $"a number of at least {min}");
 

@@ -18,6 +18,9 @@ internal sealed class NetworkOptions
     public readonly Option<string> Loss = new("--loss") { Description = "categorical_crossentropy, sparse_categorical_crossentropy, mean_squared_error, quadratic", DefaultValueFactory = _ => "categorical_crossentropy" };
     public readonly Option<string> Init = new("--init") { Description = "Kernel initializer: glorot_uniform, glorot_normal, he_uniform, he_normal, random_normal, truncated_normal", DefaultValueFactory = _ => "glorot_uniform" };
     public readonly Option<string> Scale = new("--scale") { Description = "Input scaling: 0-1 (pixels / 255, a Rescaling layer) or raw (0..255)", DefaultValueFactory = _ => "0-1" };
+    public readonly Option<float?> L2 = new("--l2") { Description = "L2 penalty factor on every dense and conv kernel, l2·Σw² added to the loss (default off; Keras's \"l2\" is 0.01)" };
+    public readonly Option<float?> L1 = new("--l1") { Description = "L1 penalty factor on every dense and conv kernel, l1·Σ|w| added to the loss (default off)" };
+    public readonly Option<float?> Dropout = new("--dropout") { Description = "Dropout rate after each hidden layer of --arch mlp (default off; 0.2 to 0.5 is usual)" };
     public readonly Option<ulong?> Seed = new("--seed") { Description = "Seed for weights and shuffling (same seed and threads: same weights)" };
 
     /// <summary>Each choice is checked while the command line is parsed, by the library's own reader, before any data is loaded.</summary>
@@ -29,11 +32,13 @@ internal sealed class NetworkOptions
         Checks.ReadBy(Loss, v => Losses.Loss.Get(v));
         Checks.ReadBy(Init, v => { Initializer i = v; });
         Checks.OneOf(Scale, "0-1", "raw");
+        Checks.AtLeast(L2, 0f); Checks.AtLeast(L1, 0f);
+        Checks.Between(Dropout, 0f, 1f, maxExcluded: true);
     }
 
     public void AddTo(Command c)
     {
-        c.Add(Arch); c.Add(Layers); c.Add(Hidden); c.Add(Activation); c.Add(OutputActivation); c.Add(Loss); c.Add(Init); c.Add(Scale); c.Add(Seed);
+        c.Add(Arch); c.Add(Layers); c.Add(Hidden); c.Add(Activation); c.Add(OutputActivation); c.Add(Loss); c.Add(Init); c.Add(Scale); c.Add(L2); c.Add(L1); c.Add(Dropout); c.Add(Seed);
     }
 
     /// <summary>The named architecture (or mlp), whose recipe gives the training defaults.</summary>
@@ -42,6 +47,21 @@ internal sealed class NetworkOptions
         r.GetValue(Layers) is string spec ? Architectures.Get("convnet") with { Name = "custom", Layers = spec } : Architectures.Get(r.GetValue(Arch)!);
 
     public Sequential Build(ParseResult r, int[] itemShape, int classes)
+    {
+        var model = BuildLayers(r, itemShape, classes);
+        // --l1/--l2 put one penalty on every kernel, the output layer's included (as Keras examples regularise each Dense).
+        float l1 = r.GetValue(L1) ?? 0, l2 = r.GetValue(L2) ?? 0;
+        if (l1 > 0 || l2 > 0)
+        {
+            Regularizers.Regularizer kernel = l1 == 0 ? new Regularizers.L2(l2) : l2 == 0 ? new Regularizers.L1(l1) : new Regularizers.L1L2(l1, l2);
+            foreach (var layer in model.Layers)
+                if (layer is Dense d) d.KernelRegularizer = kernel;
+                else if (layer is Conv2D c) c.KernelRegularizer = kernel;
+        }
+        return model;
+    }
+
+    private Sequential BuildLayers(ParseResult r, int[] itemShape, int classes)
     {
         var recipe = Recipe(r);
         string? spec = r.GetValue(Layers);
@@ -60,10 +80,14 @@ internal sealed class NetworkOptions
             model.Add(new Flatten(inputShape: itemShape));
             if (scale is "0-1") model.Add(new Rescaling(1f / 255));
             foreach (int units in ParseHidden(r.GetValue(Hidden)!))
+            {
                 model.Add(new Dense(units, act, kernelInitializer: init));
+                if (r.GetValue(Dropout) is > 0 and float rate) model.Add(new Dendrite.Layers.Dropout(rate));
+            }
             model.Add(Output());
             return model;
         }
+        if (r.GetValue(Dropout) is not null) throw new ArgumentException("--dropout adds dropout to --arch mlp; for other networks put dropout(rate) in --layers.");
         var layers = Architectures.Parse(spec ?? recipe.Layers, itemShape, act, init, Output);
         if (scale is "0-1") model.Add(new Rescaling(1f / 255));
         foreach (var layer in layers) model.Add(layer);

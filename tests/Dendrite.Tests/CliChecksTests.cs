@@ -57,7 +57,7 @@ public class CliChecksTests
         { ["train", "--seed", "abc", .. NoData], "Invalid value received for option --seed. Expected a whole number from 0 to 18446744073709551615. Received: abc." },
         { ["train", "--lr", "0", .. NoData], "Invalid value received for option --lr. Expected a positive number. Received: 0." },
         { ["train", "--momentum", "1", .. NoData], "Invalid value received for option --momentum. Expected a number in [0, 1). Received: 1." },
-        { ["train", "--optimizer", "adamax", .. NoData], "Invalid value received for option --optimizer. Expected sgd, adam, rmsprop, adagrad or adadelta. Received: adamax." },
+        { ["train", "--optimizer", "adamax", .. NoData], "Invalid value received for option --optimizer. Expected sgd, adam, adamw, rmsprop, adagrad or adadelta. Received: adamax." },
         { ["train", "--validation-split", "x", .. NoData], "Invalid value received for option --validation-split. Expected a number. Received: x." },
         { ["train", "--threads", "0", .. NoData], "Invalid value received for option --threads. Expected a positive integer. Received: 0." },
         { ["train", "--hidden", "12,x", .. NoData], "Invalid value received for option --hidden. Expected positive integers separated by commas. Received: 12,x." },
@@ -84,7 +84,7 @@ public class CliChecksTests
     /// <summary>A setting the chosen optimizer does not have is refused before any data loads.</summary>
     [Theory]
     [InlineData("adam", "--nesterov", "--nesterov is a setting of sgd; --optimizer adam does not take it.")]
-    [InlineData("rmsprop", "--amsgrad", "--amsgrad is a setting of adam; --optimizer rmsprop does not take it.")]
+    [InlineData("rmsprop", "--amsgrad", "--amsgrad is a setting of adam and adamw; --optimizer rmsprop does not take it.")]
     [InlineData("adagrad", "--momentum=0.5", "--momentum is a setting of sgd and rmsprop; --optimizer adagrad does not take it.")]
     public void ASettingTheOptimizerDoesNotHaveIsRefused(string optimizer, string setting, string message)
     {

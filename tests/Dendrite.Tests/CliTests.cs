@@ -120,6 +120,29 @@ public class CliTests
         Assert.Equal(64, adam.Iterations);   // 2 epochs of 32 batches
     }
 
+    /// <summary>--l2, --dropout, --optimizer adamw, --weight-decay and --clipnorm build what they say, and the model file keeps them.</summary>
+    [Fact]
+    public void RegularisationFromTheCommandLine()
+    {
+        using var dir = new TempDir();
+        string data = SmallMnist(dir, 600, 200);
+        var train = Dendrite(dir.Path, "train", "--optimizer", "adamw", "--weight-decay", "0.01", "--clipnorm", "1", "--l2", "0.001", "--dropout", "0.3",
+            "--hidden", "32,16", "--epochs", "1", "--batch-size", "32", "--seed", "2", "--dataset", data, "--save", "m.dendrite", "--quiet");
+        Assert.True(train.Exit == 0, train.Err);
+        var model = global::Dendrite.Models.Sequential.Load(dir.File("m.dendrite"));
+        var opt = Assert.IsType<global::Dendrite.Optimizers.AdamW>(model.Optimizer);
+        Assert.Equal((0.01f, 1f), (opt.WeightDecay, opt.ClipNorm));
+        var dense = model.Layers.OfType<global::Dendrite.Layers.Dense>().ToList();
+        Assert.Equal(3, dense.Count);
+        Assert.All(dense, d => Assert.Equal(0.001f, Assert.IsType<global::Dendrite.Regularizers.L2>(d.KernelRegularizer).L2Factor));
+        Assert.Equal([0.3f, 0.3f], model.Layers.OfType<global::Dendrite.Layers.Dropout>().Select(d => d.Rate));
+        var bad = Dendrite(dir.Path, "train", "--dropout", "1", "--quiet");
+        Assert.Equal(1, bad.Exit);
+        Assert.Contains("--dropout", bad.Err);
+        bad = Dendrite(dir.Path, "train", "--clipnorm", "1", "--clipvalue", "1", "--quiet");
+        Assert.Contains("Give --clipnorm or --clipvalue, not both.", bad.Err);
+    }
+
     [Fact]
     public void BadInputGetsOneClearLineAndExitCode1()
     {

@@ -1,3 +1,5 @@
+using Dendrite.Regularizers;
+
 namespace Dendrite.Layers;
 
 /// <summary>
@@ -10,7 +12,8 @@ public sealed class Conv2D : Layer
     private Variable? _kernel, _bias;
 
     public Conv2D(int filters, Size2D kernelSize, Size2D? strides = null, string padding = "valid", ActivationFunction? activation = null,
-        bool useBias = true, Initializer? kernelInitializer = null, Initializer? biasInitializer = null, int[]? inputShape = null, string? name = null)
+        bool useBias = true, Initializer? kernelInitializer = null, Initializer? biasInitializer = null, int[]? inputShape = null, string? name = null,
+        Regularizers.Regularizer? kernelRegularizer = null, Regularizers.Regularizer? biasRegularizer = null)
         : base(name, inputShape)
     {
         if (filters <= 0) throw new ArgumentOutOfRangeException(nameof(filters), filters, $"Invalid value received for argument `filters`. Expected a positive integer. Received: filters={filters}.");
@@ -25,6 +28,8 @@ public sealed class Conv2D : Layer
         UseBias = useBias;
         KernelInitializer = kernelInitializer ?? Initializer.GlorotUniform;
         BiasInitializer = biasInitializer ?? Initializer.Zeros;
+        KernelRegularizer = kernelRegularizer;
+        BiasRegularizer = biasRegularizer;
     }
 
     public int Filters { get; }
@@ -35,6 +40,14 @@ public sealed class Conv2D : Layer
     public bool UseBias { get; }
     public Initializer KernelInitializer { get; }
     public Initializer BiasInitializer { get; }
+
+    /// <summary>Penalty on the kernel added to the training loss (Keras's kernel_regularizer); set it before the model is compiled.</summary>
+    public Regularizers.Regularizer? KernelRegularizer { get; set; }
+
+    /// <summary>Penalty on the bias added to the training loss (Keras's bias_regularizer); set it before the model is compiled.</summary>
+    public Regularizers.Regularizer? BiasRegularizer { get; set; }
+
+    public override IEnumerable<(Variable Weight, Regularizers.Regularizer Regularizer)> Penalties => PenaltiesOf(_kernel, KernelRegularizer, _bias, BiasRegularizer);
 
     public Variable Kernel => _kernel ?? throw new InvalidOperationException($"Layer `{Name}` is not built yet.");
     public Variable? Bias => _bias;
@@ -75,5 +88,5 @@ public sealed class Conv2D : Layer
         ["strides"] = new[] { Strides.Height, Strides.Width }, ["padding"] = Pooling2D.PaddingName(Padding),
         ["activation"] = Activation.Name, ["use_bias"] = UseBias,
         ["kernel_initializer"] = KernelInitializer.Name, ["bias_initializer"] = BiasInitializer.Name,
-    };
+    }.WithRegularizers(KernelRegularizer, BiasRegularizer);
 }

@@ -1,3 +1,5 @@
+using Dendrite.Regularizers;
+
 namespace Dendrite.Layers;
 
 /// <summary>
@@ -10,7 +12,8 @@ public sealed class Dense : Layer
 
     public Dense(int units, ActivationFunction? activation = null, bool useBias = true,
         Initializer? kernelInitializer = null, Initializer? biasInitializer = null,
-        int[]? inputShape = null, string? name = null) : base(name, inputShape)
+        int[]? inputShape = null, string? name = null,
+        Regularizers.Regularizer? kernelRegularizer = null, Regularizers.Regularizer? biasRegularizer = null) : base(name, inputShape)
     {
         if (units <= 0) throw new ArgumentOutOfRangeException(nameof(units), units, $"Invalid value received for argument `units`. Expected a positive integer. Received: units={units}.");
         Units = units;
@@ -18,6 +21,8 @@ public sealed class Dense : Layer
         UseBias = useBias;
         KernelInitializer = kernelInitializer ?? Initializer.GlorotUniform;
         BiasInitializer = biasInitializer ?? Initializer.Zeros;
+        KernelRegularizer = kernelRegularizer;
+        BiasRegularizer = biasRegularizer;
     }
 
     public int Units { get; }
@@ -25,6 +30,14 @@ public sealed class Dense : Layer
     public bool UseBias { get; }
     public Initializer KernelInitializer { get; }
     public Initializer BiasInitializer { get; }
+
+    /// <summary>Penalty on the kernel added to the training loss (Keras's kernel_regularizer); set it before the model is compiled.</summary>
+    public Regularizers.Regularizer? KernelRegularizer { get; set; }
+
+    /// <summary>Penalty on the bias added to the training loss (Keras's bias_regularizer); set it before the model is compiled.</summary>
+    public Regularizers.Regularizer? BiasRegularizer { get; set; }
+
+    public override IEnumerable<(Variable Weight, Regularizers.Regularizer Regularizer)> Penalties => PenaltiesOf(_kernel, KernelRegularizer, _bias, BiasRegularizer);
 
     public Variable Kernel => _kernel ?? throw new InvalidOperationException($"Layer `{Name}` is not built yet.");
     public Variable? Bias => _bias;
@@ -58,7 +71,7 @@ public sealed class Dense : Layer
     {
         ["name"] = Name, ["units"] = Units, ["activation"] = Activation.Name, ["use_bias"] = UseBias,
         ["kernel_initializer"] = KernelInitializer.Name, ["bias_initializer"] = BiasInitializer.Name,
-    };
+    }.WithRegularizers(KernelRegularizer, BiasRegularizer);
 }
 
 /// <summary>Applies an activation function (Keras's Activation layer).</summary>

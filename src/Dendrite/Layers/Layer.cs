@@ -111,6 +111,19 @@ public abstract class Layer
     /// </summary>
     public abstract Node Call(Node input, TrainingSwitch? training = null);
 
+    /// <summary>
+    /// The weights this layer penalises and how (Keras's layer.losses): the model adds each penalty to its training
+    /// loss. Empty for layers without regularizers.
+    /// </summary>
+    public virtual IEnumerable<(Variable Weight, Regularizers.Regularizer Regularizer)> Penalties => [];
+
+    /// <summary>A layer's kernel and bias penalties, for the layers that take kernelRegularizer and biasRegularizer.</summary>
+    private protected static IEnumerable<(Variable, Regularizers.Regularizer)> PenaltiesOf(Variable? kernel, Regularizers.Regularizer? kr, Variable? bias, Regularizers.Regularizer? br)
+    {
+        if (kernel is not null && kr is not null) yield return (kernel, kr);
+        if (bias is not null && br is not null) yield return (bias, br);
+    }
+
     /// <summary>The layer's settings by their Keras names; enough, with the weights, to rebuild it.</summary>
     public abstract IReadOnlyDictionary<string, object?> GetConfig();
 }

@@ -177,6 +177,9 @@ public sealed class Sequential : System.Collections.IEnumerable
         {
             _target = new Placeholder("target", Loss.TargetShape([-1, .. OutputShape]));
             (_lossNode, _metricInput) = Loss.Build(_output, _target);
+            // Keras: the layers' weight penalties are part of the loss that is minimised and reported.
+            foreach (var l in _layers)
+                foreach (var (w, r) in l.Penalties) _lossNode = Ops.Add(_lossNode, Ops.Penalty(w, r));
         }
     }
 

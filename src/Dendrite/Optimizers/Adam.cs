@@ -11,7 +11,7 @@ namespace Dendrite.Optimizers;
 /// Keras's defaults: learning rate 0.001, β₁ 0.9, β₂ 0.999, ε 1e-7. (PyTorch adds ε to √v̂ after bias
 /// correction instead: the same update up to where ε sits.)
 /// </summary>
-public sealed class Adam : Optimizer
+public class Adam : Optimizer
 {
     private readonly Dictionary<Variable, float[][]> _state = new(ReferenceEqualityComparer.Instance);
 

@@ -111,7 +111,7 @@ public abstract class Optimizer
     internal static bool FusedUpdate(Node node, out float factor)
     {
         factor = 0;
-        return node is Variable v && t_fusing is { } opt && t_fusable!.Contains(v) && opt.CanFuse(out factor);
+        return node is Variable v && t_fusing is { } opt && t_fusable!.Contains(v) && !opt.ChangesGradients && opt.CanFuse(out factor);
     }
 
     /// <summary>True when an update is w += factor·g with nothing else to track (plain SGD).</summary>
@@ -122,13 +122,22 @@ public abstract class Optimizer
     }
 
     /// <summary>Updates each variable that received a gradient in the last backward pass.</summary>
+    /// <remarks>
+    /// As Keras: the learning rate is read off the schedule (if any), the gradients are clipped (<see cref="ClipNorm"/>, <see cref="ClipValue"/> or
+    /// <see cref="GlobalClipNorm"/>, in place in each variable's Grad), then each weight decays (w -= lr·wd·w, with
+    /// <see cref="WeightDecay"/>), then the optimizer's own update runs.
+    /// </remarks>
     public void Step(IReadOnlyList<Variable> variables)
     {
-        ApplySchedule();
+        ApplySchedule();                                      // the learning rate of this step first
+        if (ChangesGradients) Clipping.Clip(this, variables);
+        float decay = LearningRate * WeightDecay;
         for (int i = 0; i < variables.Count; i++)
         {
             var v = variables[i];
-            if (v.Trainable && v.GradWritten) Update(v, v.Value.Span, v.Grad.Span);
+            if (!v.Trainable || !v.GradWritten) continue;
+            if (decay != 0) TensorPrimitives.MultiplyAdd(v.Value.Span, -decay, v.Value.Span, v.Value.Span);
+            Update(v, v.Value.Span, v.Grad.Span);
         }
         Iterations++;
     }
@@ -181,6 +190,47 @@ public abstract class Optimizer
         ApplySchedule();
     }
 
+    private float? _clipNorm, _clipValue, _globalClipNorm;
+    private float _weightDecay;
+
+    /// <summary>Keras's clipnorm: each variable's gradient is scaled so its L2 norm is at most this (g·c/max(‖g‖, c)). Null: off.</summary>
+    public float? ClipNorm { get => _clipNorm; set => _clipNorm = Clipping.Checked(this, value, "clipnorm"); }
+
+    /// <summary>Keras's clipvalue: each gradient element is clipped to [-c, c]. Null: off.</summary>
+    public float? ClipValue { get => _clipValue; set => _clipValue = Clipping.Checked(this, value, "clipvalue"); }
+
+    /// <summary>Keras's global_clipnorm: all gradients are scaled together so their joint L2 norm is at most this. Null: off.</summary>
+    public float? GlobalClipNorm { get => _globalClipNorm; set => _globalClipNorm = Clipping.Checked(this, value, "global_clipnorm"); }
+
+    /// <summary>
+    /// Keras's weight_decay, decoupled from the gradient (Loshchilov and Hutter): before each update w -= lr·wd·w.
+    /// 0 (off) for every optimizer but <see cref="AdamW"/> (0.004).
+    /// </summary>
+    public float WeightDecay
+    {
+        get => _weightDecay;
+        set
+        {
+            if (!(value >= 0) || float.IsInfinity(value))
+                throw new ArgumentOutOfRangeException(nameof(WeightDecay), value, $"Invalid value received for argument `weight_decay`. Expected a finite number ≥ 0. Received: weight_decay={value}.");
+            _weightDecay = value;
+        }
+    }
+
+    /// <summary>True when the update is more than the optimizer's rule on the raw gradient (clipping or weight decay): no update is fused then.</summary>
+    internal bool ChangesGradients => _clipNorm is not null || _clipValue is not null || _globalClipNorm is not null || _weightDecay != 0;
+
+    /// <summary>The settings every optimizer shares (weight_decay, clipnorm, clipvalue, global_clipnorm) that are on and not already in <see cref="GetConfig"/>.</summary>
+    public IReadOnlyList<(string Name, object Value)> GetSharedConfig()
+    {
+        var c = new List<(string, object)>();
+        if (_weightDecay != 0 && !GetConfig().Any(s => s.Name == "weight_decay")) c.Add(("weight_decay", _weightDecay));
+        if (_clipNorm is float n) c.Add(("clipnorm", n));
+        if (_clipValue is float v) c.Add(("clipvalue", v));
+        if (_globalClipNorm is float g) c.Add(("global_clipnorm", g));
+        return c;
+    }
+
     /// <summary>Applies one update to <paramref name="w"/> from its gradient <paramref name="g"/>.</summary>
     protected abstract void Update(Variable v, Span<float> w, ReadOnlySpan<float> g);
 
@@ -195,8 +245,19 @@ public abstract class Optimizer
     {
         float F(string name, float fallback) => setting(name, false) is float f ? f : fallback;
         bool B(string name) => setting(name, true) is true;
+        var opt = OwnFromConfig(className, F, B);
+        if (setting("weight_decay", false) is float wd) opt.WeightDecay = wd;
+        opt.ClipNorm = setting("clipnorm", false) as float?;
+        opt.ClipValue = setting("clipvalue", false) as float?;
+        opt.GlobalClipNorm = setting("global_clipnorm", false) as float?;
+        return opt;
+    }
+
+    private static Optimizer OwnFromConfig(string className, Func<string, float, float> F, Func<string, bool> B)
+    {
         return className switch
         {
+            "AdamW" => new AdamW(F("learning_rate", 0.001f), F("weight_decay", 0.004f), F("beta_1", 0.9f), F("beta_2", 0.999f), F("epsilon", 1e-7f), B("amsgrad")),
             "SGD" => new SGD(F("learning_rate", 0.01f), F("momentum", 0f), B("nesterov")),
             "Adam" => new Adam(F("learning_rate", 0.001f), F("beta_1", 0.9f), F("beta_2", 0.999f), F("epsilon", 1e-7f), B("amsgrad")),
             "RMSprop" => new RMSprop(F("learning_rate", 0.001f), F("rho", 0.9f), F("momentum", 0f), F("epsilon", 1e-7f)),
@@ -207,22 +268,23 @@ public abstract class Optimizer
     }
 
     /// <summary>The Keras class names <see cref="FromConfig"/> knows.</summary>
-    public static IReadOnlyList<string> KnownClasses { get; } = ["SGD", "Adam", "RMSprop", "Adagrad", "Adadelta"];
+    public static IReadOnlyList<string> KnownClasses { get; } = ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta"];
 
     /// <summary>Keras's optimizer names as strings, with their defaults: "sgd" (learning rate 0.01), "adam" (0.001).</summary>
     public static implicit operator Optimizer(string name) => name.ToLowerInvariant() switch
     {
         "sgd" => new SGD(),
         "adam" => new Adam(),
+        "adamw" => new AdamW(),
         "rmsprop" => new RMSprop(),
         "adagrad" => new Adagrad(),
         "adadelta" => new Adadelta(),
-        _ => throw new ArgumentException($"Invalid value received for argument `optimizer`. Expected one of sgd, adam, rmsprop, adagrad, adadelta. Received: optimizer={name}."),
+        _ => throw new ArgumentException($"Invalid value received for argument `optimizer`. Expected one of sgd, adam, rmsprop, adagrad, adadelta, adamw. Received: optimizer={name}."),
     };
 
     /// <summary>As Keras prints an optimizer: its class and settings.</summary>
     public override string ToString() =>
-        $"{Name}({string.Join(", ", GetConfig().Select(c => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{c.Name}={c.Value}")))})";
+        $"{Name}({string.Join(", ", GetConfig().Concat(GetSharedConfig()).Select(c => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{c.Name}={c.Value}")))})";
 }
 
 /// <summary>

@@ -214,6 +214,14 @@ public static class ModelFile
                             foreach (int x in a) w.WriteNumberValue(x);
                             w.WriteEndArray();
                             break;
+                        case Regularizers.Regularizer reg:
+                            w.WriteStartObject(k);
+                            w.WriteString("class_name", reg.ClassName);
+                            w.WriteStartObject("config");
+                            foreach (var (rn, rv) in reg.GetConfig()) w.WriteNumber(rn, rv);
+                            w.WriteEndObject();
+                            w.WriteEndObject();
+                            break;
                         default: throw new InvalidOperationException($"Config value {k} of type {v.GetType().Name} cannot be saved.");
                     }
                 }
@@ -227,7 +235,7 @@ public static class ModelFile
                 w.WriteString("loss", loss.Name);
                 w.WriteStartObject("optimizer");
                 w.WriteString("class_name", opt.Name);
-                foreach (var (name, value) in opt.GetConfig())
+                foreach (var (name, value) in opt.GetConfig().Concat(opt.GetSharedConfig()))
                     switch (value)
                     {
                         case float f: w.WriteNumber(name, f); break;
@@ -273,13 +281,15 @@ public static class ModelFile
                     layer = l.String("class_name") switch
                     {
                         "Dense" => new Dense(c.Int("units", 1, 1 << 20), c.Activation("activation"), c.Bool("use_bias"),
-                            c.Initializer("kernel_initializer"), c.Initializer("bias_initializer"), shape, name),
+                            c.Initializer("kernel_initializer"), c.Initializer("bias_initializer"), shape, name,
+                            c.Regularizer("kernel_regularizer"), c.Regularizer("bias_regularizer")),
                         "Activation" => new Activation(c.Activation("activation"), shape, name),
                         "Flatten" => new Flatten(shape, name),
                         "Rescaling" => new Rescaling(c.Float("scale"), c.Float("offset"), shape, name),
                         "Reshape" => new Reshape(c.Ints("target_shape", 1, 4, -1, 1 << 24), shape, name),
                         "Conv2D" => new Conv2D(c.Int("filters", 1, 1 << 16), c.Size("kernel_size"), c.Size("strides"), c.Padding("padding"),
-                            c.Activation("activation"), c.Bool("use_bias"), c.Initializer("kernel_initializer"), c.Initializer("bias_initializer"), shape, name),
+                            c.Activation("activation"), c.Bool("use_bias"), c.Initializer("kernel_initializer"), c.Initializer("bias_initializer"), shape, name,
+                            c.Regularizer("kernel_regularizer"), c.Regularizer("bias_regularizer")),
                         "MaxPooling2D" => new MaxPooling2D(c.Size("pool_size"), c.Size("strides"), c.Padding("padding"), shape, name),
                         "AveragePooling2D" => new AveragePooling2D(c.Size("pool_size"), c.Size("strides"), c.Padding("padding"), shape, name),
                         "GlobalAveragePooling2D" => new GlobalAveragePooling2D(shape, name),
@@ -441,6 +451,21 @@ public static class ModelFile
         {
             try { return ActivationFunction.Get(String(field)); }
             catch (ArgumentException) { throw Error(field, $"unknown activation {String(field)}"); }
+        }
+
+        /// <summary>A regularizer: absent or null (none), a Keras name ("l2"), or {"class_name": "L2", "config": {"l2": 0.01}}.</summary>
+        public Regularizers.Regularizer? Regularizer(string field)
+        {
+            if (!Has(field) || e.GetProperty(field).ValueKind == JsonValueKind.Null) return null;
+            var v = e.GetProperty(field);
+            try
+            {
+                if (v.ValueKind == JsonValueKind.String) return Regularizers.Regularizer.Get(v.GetString()!);
+                var r = Object(field);
+                var c = r.Has("config") ? r.Object("config") : (Reader?)null;
+                return Regularizers.Regularizer.FromConfig(r.String("class_name"), n => c is { } cc && cc.Has(n) ? cc.Float(n) : null);
+            }
+            catch (ArgumentException ex) { throw Error(field, ex.Message); }
         }
 
         public Initializer Initializer(string field)
