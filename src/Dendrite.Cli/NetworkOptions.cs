@@ -18,6 +18,7 @@ internal sealed class NetworkOptions
     public readonly Option<string> Loss = new("--loss") { Description = "categorical_crossentropy, sparse_categorical_crossentropy, mean_squared_error, quadratic", DefaultValueFactory = _ => "categorical_crossentropy" };
     public readonly Option<string> Init = new("--init") { Description = "Kernel initializer: glorot_uniform, glorot_normal, he_uniform, he_normal, random_normal, truncated_normal", DefaultValueFactory = _ => "glorot_uniform" };
     public readonly Option<string> Scale = new("--scale") { Description = "Input scaling: 0-1 (pixels / 255, a Rescaling layer) or raw (0..255)", DefaultValueFactory = _ => "0-1" };
+    public readonly Option<string> Augment = new("--augment") { Description = "Random augmentation while training, before the network: translate=F (shift up to F of the height and width), rotate=F (up to F of a full turn), zoom=F (up to F in or out), each F or LO:HI; fill=reflect|constant|nearest|wrap (default reflect), interpolation=bilinear|nearest. E.g. \"translate=0.1,rotate=0.05,zoom=0.1\"" };
     public readonly Option<ulong?> Seed = new("--seed") { Description = "Seed for weights and shuffling (same seed and threads: same weights)" };
 
     /// <summary>Each choice is checked while the command line is parsed, by the library's own reader, before any data is loaded.</summary>
@@ -29,11 +30,12 @@ internal sealed class NetworkOptions
         Checks.ReadBy(Loss, v => Losses.Loss.Get(v));
         Checks.ReadBy(Init, v => { Initializer i = v; });
         Checks.OneOf(Scale, "0-1", "raw");
+        Checks.ReadBy(Augment, v => Architectures.Parse(Architectures.AugmentSpec(v), [28, 28], ActivationFunction.Relu, Initializer.GlorotUniform));
     }
 
     public void AddTo(Command c)
     {
-        c.Add(Arch); c.Add(Layers); c.Add(Hidden); c.Add(Activation); c.Add(OutputActivation); c.Add(Loss); c.Add(Init); c.Add(Scale); c.Add(Seed);
+        c.Add(Arch); c.Add(Layers); c.Add(Hidden); c.Add(Activation); c.Add(OutputActivation); c.Add(Loss); c.Add(Init); c.Add(Scale); c.Add(Augment); c.Add(Seed);
     }
 
     /// <summary>The named architecture (or mlp), whose recipe gives the training defaults.</summary>
@@ -55,16 +57,20 @@ internal sealed class NetworkOptions
         Initializer init = r.GetValue(Init)!;
         ActivationFunction act = r.GetValue(Activation)!;
         Layer Output() => new Dense(classes, (ActivationFunction)r.GetValue(OutputActivation)!, kernelInitializer: init);
+        string? augment = r.GetValue(Augment) is string a ? Architectures.AugmentSpec(a) : null;
         if (spec is null && recipe.Name == "mlp")
         {
-            model.Add(new Flatten(inputShape: itemShape));
+            if (augment is not null)
+                foreach (var layer in Architectures.Parse(augment, itemShape, act, init)) model.Add(layer);
+            model.Add(new Flatten(inputShape: augment is null ? itemShape : null));
             if (scale is "0-1") model.Add(new Rescaling(1f / 255));
             foreach (int units in ParseHidden(r.GetValue(Hidden)!))
                 model.Add(new Dense(units, act, kernelInitializer: init));
             model.Add(Output());
+            if (augment is not null) model.Build(itemShape);
             return model;
         }
-        var layers = Architectures.Parse(spec ?? recipe.Layers, itemShape, act, init, Output);
+        var layers = Architectures.Parse(augment is null ? spec ?? recipe.Layers : $"{augment} {spec ?? recipe.Layers}", itemShape, act, init, Output);
         if (scale is "0-1") model.Add(new Rescaling(1f / 255));
         foreach (var layer in layers) model.Add(layer);
         model.Build(itemShape);
