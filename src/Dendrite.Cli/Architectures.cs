@@ -36,8 +36,10 @@ internal static class Architectures
     /// Layers for a spec, on items of <paramref name="itemShape"/>. A Reshape adding a channel axis goes before the
     /// first image layer when the items are 2-D, and a Flatten before the first Dense when the items are not vectors.
     /// </summary>
-    public static List<Layer> Parse(string spec, int[] itemShape, ActivationFunction defaultActivation, Initializer init, Func<Layer>? output = null)
+    /// <remarks>With <paramref name="checkOnly"/> the augmentation layers are named "check", so that checking an option leaves Keras's layer numbering (random_zoom, random_zoom_1, ...) untouched.</remarks>
+    public static List<Layer> Parse(string spec, int[] itemShape, ActivationFunction defaultActivation, Initializer init, Func<Layer>? output = null, bool checkOnly = false)
     {
+        string? named = checkOnly ? "check" : null;
         var layers = new List<Layer>();
         int rank = itemShape.Length;
         var tokens = Tokens(spec).ToList();
@@ -57,10 +59,10 @@ internal static class Architectures
                 "flatten" => new Flatten(),
                 "reshape" => new Reshape(a.Ints()),
                 "translate" or "randomtranslation" => a.Range(0, "height_factor") is var th
-                    ? new RandomTranslation(th, a.Range(1, "width_factor", th), a.Text("fill_mode", "reflect"), a.Text("interpolation", "bilinear"), fillValue: a.Float(-1, "fill_value", 0f)) : null!,
-                "rotate" or "randomrotation" => new RandomRotation(a.Range(0, "factor"), a.Text("fill_mode", "reflect"), a.Text("interpolation", "bilinear"), fillValue: a.Float(-1, "fill_value", 0f)),
+                    ? new RandomTranslation(th, a.Range(1, "width_factor", th), a.Text("fill_mode", "reflect"), a.Text("interpolation", "bilinear"), fillValue: a.Float(-1, "fill_value", 0f), name: named) : null!,
+                "rotate" or "randomrotation" => new RandomRotation(a.Range(0, "factor"), a.Text("fill_mode", "reflect"), a.Text("interpolation", "bilinear"), fillValue: a.Float(-1, "fill_value", 0f), name: named),
                 "zoom" or "randomzoom" => new RandomZoom(a.Range(0, "height_factor"), a.Has(1, "width_factor") ? a.Range(1, "width_factor") : null,
-                    a.Text("fill_mode", "reflect"), a.Text("interpolation", "bilinear"), fillValue: a.Float(-1, "fill_value", 0f)),
+                    a.Text("fill_mode", "reflect"), a.Text("interpolation", "bilinear"), fillValue: a.Float(-1, "fill_value", 0f), name: named),
                 _ => throw new ArgumentException($"Unknown layer `{name}` in --layers. Known: conv, maxpool, avgpool, gap, batchnorm, dropout, dense, flatten, reshape, translate, rotate, zoom."),
             };
             a.CheckAllUsed();

@@ -30,7 +30,7 @@ internal sealed class NetworkOptions
         Checks.ReadBy(Loss, v => Losses.Loss.Get(v));
         Checks.ReadBy(Init, v => { Initializer i = v; });
         Checks.OneOf(Scale, "0-1", "raw");
-        Checks.ReadBy(Augment, v => Architectures.Parse(Architectures.AugmentSpec(v), [28, 28], ActivationFunction.Relu, Initializer.GlorotUniform));
+        Checks.ReadBy(Augment, v => Architectures.Parse(Architectures.AugmentSpec(v), [28, 28], ActivationFunction.Relu, Initializer.GlorotUniform, checkOnly: true));
     }
 
     public void AddTo(Command c)
