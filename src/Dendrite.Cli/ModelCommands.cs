@@ -169,8 +169,7 @@ internal static class ModelCommands
         else
         {
             if (size != Digitizer.Size * Digitizer.Size) throw new InvalidDataFormatException($"{file}: the model takes {size} values, not a 28×28 digit; use --no-preprocess.");
-            var grey = Image.ReadGrey(rows, Digitizer.MaxInputSide, out int w, out int h);
-            yield return (file, Digitizer.ToMnist(grey, w, h, file), null);
+            yield return (file, Digitizer.ToMnist(rows), null);
         }
     }
 

@@ -11,5 +11,6 @@ var root = new RootCommand("Dendrite: neural networks in C#. Train, evaluate, in
     ImportCommand.Create(),
     ModelCommands.Plot(),
     ModelCommands.Datasets(),
+    ServeCommand.Create(),
 };
 return Cli.RunCommandLine(root, args);

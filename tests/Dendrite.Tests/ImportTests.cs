@@ -103,6 +103,24 @@ public class ImportTests
         return worst;
     }
 
+    /// <summary>`dendrite serve --model X.onnx --scale S` serves the imported model: its predictor answers as the import does.</summary>
+    [Fact]
+    public void ServeOpensAModelMadeElsewhere()
+    {
+        var scale = "mean-std:0.1307,0.3081";
+        var served = Web.ServedModel.Load(SharedModel("tf2onnx-qianxyz-lenet.onnx"), ModelImport.ParseScale(scale));
+        var model = ModelImport.Load(SharedModel("tf2onnx-qianxyz-lenet.onnx"), ModelImport.ParseScale(scale));
+        var few = Data.Test.Take(20);
+        var expected = model.Predict(few);
+        var x = few.ImagesAsTensor();
+        for (int i = 0; i < 20; i++)
+        {
+            var got = served.Predictor.Predict(x[i].Span);   // one image at a time: another GEMM path than the batch, so within rounding
+            var want = expected[i].ToArray();
+            for (int j = 0; j < want.Length; j++) Assert.True(Math.Abs(want[j] - got[j]) <= 1e-5f, $"image {i}, class {j}: {want[j]} against {got[j]}");
+        }
+    }
+
     /// <summary>An imported model is an ordinary one: saved, loaded, exported to ONNX and imported again, it predicts the same.</summary>
     [Fact]
     public void AnImportedModelSavesExportsAndFineTunes()

@@ -163,6 +163,13 @@ public sealed class Variable : Node
 
     public bool Trainable { get; }
 
+    /// <summary>Makes this variable hold <paramref name="value"/> itself (not a copy): a predictor's replica reads the model's own weights.</summary>
+    internal void Share(Tensor value)
+    {
+        if (!value.ShapeSpan.SequenceEqual(Value.ShapeSpan)) throw new ArgumentException($"Variable `{Name}` has shape {Tensor.ShapeToString(Value.ShapeSpan)}; received {Tensor.ShapeToString(value.ShapeSpan)}.", nameof(value));
+        Value = value;
+    }
+
     protected internal override void Forward() { }
     protected internal override void Backprop() { }
 }

@@ -13,6 +13,18 @@ public static class Digitizer
     /// <summary>Pictures larger than this on a side are area-averaged down to it as they are decoded, before digitizing: the digit ends in a 20×20 box, and memory stays a few megabytes whatever the picture's size.</summary>
     public const int MaxInputSide = 1024;
 
+    /// <summary>
+    /// The model input for a PNG or PGM picture of a digit, read row by row (pictures larger than <see cref="MaxInputSide"/>
+    /// are area-averaged down as they arrive) and brought to MNIST's form: the one path used by <c>dendrite predict</c>
+    /// and by <c>dendrite serve</c>, so both give the same answer for the same picture.
+    /// </summary>
+    public static float[] ToMnist(ImageRows rows)
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        var grey = Image.ReadGrey(rows, MaxInputSide, out int w, out int h);
+        return Digitize(grey, w, h, rows.Source);
+    }
+
     public static float[] ToMnist(Image image, string source = "image")
     {
         ArgumentNullException.ThrowIfNull(image);
@@ -61,11 +73,28 @@ public static class Digitizer
         return result;
     }
 
-    private static float Percentile(float[] v, float q)
+    /// <summary>The value at index ⌊q·(n−1)⌋ of <paramref name="v"/> sorted, found by selection (expected linear time) rather than a full sort.</summary>
+    internal static float Percentile(float[] v, float q)
     {
-        var copy = (float[])v.Clone();
-        Array.Sort(copy);
-        return copy[(int)(q * (copy.Length - 1))];
+        var a = (float[])v.Clone();
+        int k = (int)(q * (a.Length - 1)), lo = 0, hi = a.Length - 1;
+        while (lo < hi)
+        {
+            // Hoare partition around the median of three; afterwards a[lo..j] ≤ pivot ≤ a[i..hi].
+            float x = a[lo], y = a[lo + (hi - lo) / 2], z = a[hi];
+            float pivot = Math.Max(Math.Min(x, y), Math.Min(Math.Max(x, y), z));
+            int i = lo, j = hi;
+            while (i <= j)
+            {
+                while (a[i] < pivot) i++;
+                while (a[j] > pivot) j--;
+                if (i <= j) { (a[i], a[j]) = (a[j], a[i]); i++; j--; }
+            }
+            if (k <= j) hi = j;
+            else if (k >= i) lo = i;
+            else return a[k];
+        }
+        return a[k];
     }
 
     /// <summary>Area-averaging resample of the box (x0, y0, bw, bh) of <paramref name="src"/> (row length w) to sw×sh.</summary>

@@ -176,7 +176,8 @@ public static class ModelFile
         return null;
     }
 
-    internal static string ConfigJson(Sequential model)
+    /// <summary>The model's config as the file keeps it (JSON: input shape, class names, layers and their settings, compile settings), like Keras's model.to_json().</summary>
+    public static string ConfigJson(Sequential model)
     {
         using var ms = new MemoryStream();
         using (var w = new Utf8JsonWriter(ms, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
@@ -247,7 +248,7 @@ public static class ModelFile
         return Encoding.UTF8.GetString(ms.ToArray());
     }
 
-    private static Sequential FromConfig(string json, string source)
+    internal static Sequential FromConfig(string json, string source)
     {
         JsonDocument doc;
         try { doc = JsonDocument.Parse(json, new JsonDocumentOptions { MaxDepth = 16 }); }
