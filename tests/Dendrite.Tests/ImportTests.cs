@@ -28,6 +28,10 @@ public class ImportTests
     [Theory]
     [InlineData("tf2onnx-qianxyz-lenet.onnx", "mean-std:0.1307,0.3081", 1e-5, 0.9873)]
     [InlineData("torch22-akazhiyu-cnn-bn.onnx", "mean-std:0.1307,0.3081", 1e-4, 0.9966)]
+    [InlineData("keras2-kilneta-cnn.h5", "0-1", 1e-5, 0.9938)]
+    [InlineData("keras3-gnudisme-cnn.h5", "0-1", 1e-5, 0.9936)]
+    [InlineData("keras3-charm0625-cnn-bn.keras", "0-1", 1e-5, 0.9919)]
+    [InlineData("keras3-devshah-mlp.keras", "0-1", 1e-5, 0.9588)]
     public void AThirdPartyModelMatchesItsReference(string file, string scale, double tolerance, double accuracy)
     {
         var model = ModelImport.Load(SharedModel(file), ModelImport.ParseScale(scale));

@@ -9,7 +9,7 @@ namespace Dendrite.Serialization.Import;
 public enum ModelFormat { Dendrite, Onnx, KerasZip, Hdf5 }
 
 /// <summary>
-/// Opens models made elsewhere (ONNX; Keras .keras and .h5 are recognised) as Dendrite models, telling the formats apart
+/// Opens models made elsewhere (ONNX, Keras .keras and .h5) as Dendrite models, telling the formats apart
 /// by content, and the input scaling put in front of an imported model (<c>dendrite import --scale</c>).
 /// </summary>
 public static class ModelImport
@@ -57,7 +57,22 @@ public static class ModelImport
                     return FromOnnx(bytes, path, Path.GetDirectoryName(Path.GetFullPath(path))!, scale);
                 }
             default:
-                throw new InvalidDataFormatException($"{path} is a {(format == ModelFormat.Hdf5 ? "Keras HDF5 (.h5)" : "Keras v3 (.keras)")} file; this Dendrite does not import Keras files yet. Convert it to ONNX (tf2onnx) and import that.");
+                {
+                    using var file = format == ModelFormat.Hdf5 ? KerasFile.OpenHdf5(path) : KerasFile.OpenZip(path);
+                    return FromKeras(file, path, scale, out note);
+                }
+        }
+    }
+
+    /// <summary>A Keras model from an opened file; <paramref name="note"/> says when optimizer state in it was ignored.</summary>
+    internal static Sequential FromKeras(KerasFile file, string source, Layer? scale, out string? note)
+    {
+        note = file.HasOptimizerState ? $"{source}: the optimizer state saved in the file is ignored; fine-tuning starts a fresh optimizer." : null;
+        try { return KerasImport.Convert(file, source, scale); }
+        catch (Exception e) when (e is not InvalidDataFormatException and not OutOfMemoryException and not OperationCanceledException)
+        {
+            // The HDF5 reader meeting a damaged structure while weights are looked up.
+            throw new InvalidDataFormatException($"{source}: the Keras weights cannot be read: {e.Message}", e);
         }
     }
 
