@@ -8,8 +8,11 @@ namespace Dendrite.Cli;
 /// by spaces: `conv(32,3) maxpool(2) conv(64,3) maxpool(2) flatten dropout(0.5)`. Arguments are positional or
 /// key=value, Keras's names: conv(filters, kernel, strides=1, padding=valid|same, activation=relu),
 /// maxpool(pool=2, strides=pool, padding), avgpool(...), gap, batchnorm(momentum=0.99, epsilon=0.001),
-/// dropout(rate), dense(units, activation=relu), flatten, reshape(d1, d2, ...). An activation or padding name may
-/// stand alone: conv(32, 3, tanh, same). The output layer (one unit per class) is added after the stack.
+/// dropout(rate), dense(units, activation=relu), flatten, reshape(d1, d2, ...), and the random augmentation layers
+/// translate(height_factor, width_factor=height_factor), rotate(factor), zoom(height_factor, width_factor), each with
+/// fill_mode=reflect|constant|nearest|wrap, interpolation=bilinear|nearest, fill_value=0 (a factor f means -f..f, lo:hi a
+/// range). An activation or padding name may stand alone: conv(32, 3, tanh, same). The output layer (one unit per
+/// class) is added after the stack.
 /// </summary>
 internal static class Architectures
 {
@@ -33,8 +36,10 @@ internal static class Architectures
     /// Layers for a spec, on items of <paramref name="itemShape"/>. A Reshape adding a channel axis goes before the
     /// first image layer when the items are 2-D, and a Flatten before the first Dense when the items are not vectors.
     /// </summary>
-    public static List<Layer> Parse(string spec, int[] itemShape, ActivationFunction defaultActivation, Initializer init, Func<Layer>? output = null)
+    /// <remarks>With <paramref name="checkOnly"/> the augmentation layers are named "check", so that checking an option leaves Keras's layer numbering (random_zoom, random_zoom_1, ...) untouched.</remarks>
+    public static List<Layer> Parse(string spec, int[] itemShape, ActivationFunction defaultActivation, Initializer init, Func<Layer>? output = null, bool checkOnly = false)
     {
+        string? named = checkOnly ? "check" : null;
         var layers = new List<Layer>();
         int rank = itemShape.Length;
         var tokens = Tokens(spec).ToList();
@@ -53,7 +58,12 @@ internal static class Architectures
                 "dense" => new Dense(a.Int(0, "units"), a.Activation(defaultActivation), kernelInitializer: init),
                 "flatten" => new Flatten(),
                 "reshape" => new Reshape(a.Ints()),
-                _ => throw new ArgumentException($"Unknown layer `{name}` in --layers. Known: conv, maxpool, avgpool, gap, batchnorm, dropout, dense, flatten, reshape."),
+                "translate" or "randomtranslation" => a.Range(0, "height_factor") is var th
+                    ? new RandomTranslation(th, a.Range(1, "width_factor", th), a.Text("fill_mode", "reflect"), a.Text("interpolation", "bilinear"), fillValue: a.Float(-1, "fill_value", 0f), name: named) : null!,
+                "rotate" or "randomrotation" => new RandomRotation(a.Range(0, "factor"), a.Text("fill_mode", "reflect"), a.Text("interpolation", "bilinear"), fillValue: a.Float(-1, "fill_value", 0f), name: named),
+                "zoom" or "randomzoom" => new RandomZoom(a.Range(0, "height_factor"), a.Has(1, "width_factor") ? a.Range(1, "width_factor") : null,
+                    a.Text("fill_mode", "reflect"), a.Text("interpolation", "bilinear"), fillValue: a.Float(-1, "fill_value", 0f), name: named),
+                _ => throw new ArgumentException($"Unknown layer `{name}` in --layers. Known: conv, maxpool, avgpool, gap, batchnorm, dropout, dense, flatten, reshape, translate, rotate, zoom."),
             };
             a.CheckAllUsed();
             if (layer is Conv2D or Pooling2D or GlobalAveragePooling2D && rank == 2 && layers.Count(l => l is Conv2D or Pooling2D) == 0)
@@ -66,6 +76,32 @@ internal static class Architectures
             rank = layer switch { Flatten or GlobalAveragePooling2D or Dense => 1, Reshape r => r.TargetShape.Length, _ => rank };
         }
         return layers;
+    }
+
+    /// <summary>
+    /// The layers of `--augment`, as a --layers spec: "translate=0.1,rotate=0.05,zoom=0.1" gives
+    /// "translate(0.1) rotate(0.05) zoom(0.1)"; fill=MODE and interpolation=NAME apply to each of them.
+    /// </summary>
+    public static string AugmentSpec(string text)
+    {
+        var layers = new List<string>();
+        string extra = "";
+        foreach (var part in text.Split([',', ' '], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            int eq = part.IndexOf('=');
+            string key = eq > 0 ? part[..eq].Trim().ToLowerInvariant() : part, value = eq > 0 ? part[(eq + 1)..].Trim() : "";
+            if (value.Length == 0) throw new ArgumentException($"Invalid value received for option --augment: `{part}` is not NAME=VALUE. Expected e.g. \"translate=0.1,rotate=0.05,zoom=0.1\".");
+            switch (key)
+            {
+                case "translate" or "rotate" or "zoom": layers.Add($"{key}({value}"); break;
+                case "fill" or "fill_mode": extra += $" fill_mode={value}"; break;
+                case "interpolation": extra += $" interpolation={value}"; break;
+                case "fill_value": extra += $" fill_value={value}"; break;
+                default: throw new ArgumentException($"Invalid value received for option --augment: unknown `{key}`. Expected translate, rotate, zoom, fill, interpolation or fill_value.");
+            }
+        }
+        if (layers.Count == 0) throw new ArgumentException("Invalid value received for option --augment: it names no transform. Expected e.g. \"translate=0.1,rotate=0.05,zoom=0.1\".");
+        return string.Join(" ", layers.Select(l => l + extra + ")"));
     }
 
     /// <summary>Splits "conv(32, 3) maxpool flatten" into (name, arguments) pairs; commas and spaces inside brackets separate arguments.</summary>
@@ -111,6 +147,7 @@ internal static class Architectures
                 int eq = a.IndexOf('=');
                 if (eq > 0) _named[a[..eq].Trim()] = a[(eq + 1)..].Trim();
                 else if (a.ToLowerInvariant() is "same" or "valid") _padding = a.ToLowerInvariant();
+                else if (a.Contains(':')) _positional.Add(a);        // a range, lo:hi
                 else if (!double.TryParse(a, NumberStyles.Float, CultureInfo.InvariantCulture, out _)) _activation = a;
                 else _positional.Add(a);
             }
@@ -129,6 +166,23 @@ internal static class Architectures
             if (v is null) return fallback ?? throw new ArgumentException($"Layer `{_layer}` in --layers needs `{key}`.");
             return int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out int n) && n > 0 ? n
                 : throw new ArgumentException($"Layer `{_layer}` in --layers: `{key}` must be a positive integer; received {v}.");
+        }
+
+        public bool Has(int position, string key) => _named.ContainsKey(key) || (position >= 0 && position < _positional.Count);
+
+        public string Text(string key, string fallback) => Get(-1, key) ?? fallback;
+
+        /// <summary>A random factor: f for -f..f, or lo:hi.</summary>
+        public FactorRange Range(int position, string key, FactorRange? fallback = null)
+        {
+            var v = Get(position, key);
+            if (v is null) return fallback ?? throw new ArgumentException($"Layer `{_layer}` in --layers needs `{key}`.");
+            var parts = v.Split(':');
+            var f = new float[parts.Length];
+            for (int i = 0; i < parts.Length; i++)
+                if (parts.Length > 2 || !float.TryParse(parts[i], NumberStyles.Float, CultureInfo.InvariantCulture, out f[i]) || !float.IsFinite(f[i]))
+                    throw new ArgumentException($"Layer `{_layer}` in --layers: `{key}` must be a number f (for -f..f) or a range lo:hi; received {v}.");
+            return parts.Length == 1 ? f[0] : (f[0], f[1]);
         }
 
         public int? OptionalInt(int position, string key) => Get(position, key) is null ? null : Int(position, key);

@@ -21,6 +21,7 @@ internal sealed class NetworkOptions
     public readonly Option<float?> L2 = new("--l2") { Description = "L2 penalty factor on every dense and conv kernel, l2·Σw² added to the loss (default off; Keras's \"l2\" is 0.01)" };
     public readonly Option<float?> L1 = new("--l1") { Description = "L1 penalty factor on every dense and conv kernel, l1·Σ|w| added to the loss (default off)" };
     public readonly Option<float?> Dropout = new("--dropout") { Description = "Dropout rate after each hidden layer of --arch mlp (default off; 0.2 to 0.5 is usual)" };
+    public readonly Option<string> Augment = new("--augment") { Description = "Random augmentation while training, before the network: translate=F (shift up to F of the height and width), rotate=F (up to F of a full turn), zoom=F (up to F in or out), each F or LO:HI; fill=reflect|constant|nearest|wrap (default reflect), interpolation=bilinear|nearest. E.g. \"translate=0.1,rotate=0.05,zoom=0.1\"" };
     public readonly Option<ulong?> Seed = new("--seed") { Description = "Seed for weights and shuffling (same seed and threads: same weights)" };
 
     /// <summary>Each choice is checked while the command line is parsed, by the library's own reader, before any data is loaded.</summary>
@@ -34,11 +35,12 @@ internal sealed class NetworkOptions
         Checks.OneOf(Scale, "0-1", "raw");
         Checks.AtLeast(L2, 0f); Checks.AtLeast(L1, 0f);
         Checks.Between(Dropout, 0f, 1f, maxExcluded: true);
+        Checks.ReadBy(Augment, v => Architectures.Parse(Architectures.AugmentSpec(v), [28, 28], ActivationFunction.Relu, Initializer.GlorotUniform, checkOnly: true));
     }
 
     public void AddTo(Command c)
     {
-        c.Add(Arch); c.Add(Layers); c.Add(Hidden); c.Add(Activation); c.Add(OutputActivation); c.Add(Loss); c.Add(Init); c.Add(Scale); c.Add(L2); c.Add(L1); c.Add(Dropout); c.Add(Seed);
+        c.Add(Arch); c.Add(Layers); c.Add(Hidden); c.Add(Activation); c.Add(OutputActivation); c.Add(Loss); c.Add(Init); c.Add(Scale); c.Add(Augment); c.Add(L2); c.Add(L1); c.Add(Dropout); c.Add(Seed);
     }
 
     /// <summary>The named architecture (or mlp), whose recipe gives the training defaults.</summary>
@@ -75,9 +77,12 @@ internal sealed class NetworkOptions
         Initializer init = r.GetValue(Init)!;
         ActivationFunction act = r.GetValue(Activation)!;
         Layer Output() => new Dense(classes, (ActivationFunction)r.GetValue(OutputActivation)!, kernelInitializer: init);
+        string? augment = r.GetValue(Augment) is string a ? Architectures.AugmentSpec(a) : null;
         if (spec is null && recipe.Name == "mlp")
         {
-            model.Add(new Flatten(inputShape: itemShape));
+            if (augment is not null)
+                foreach (var layer in Architectures.Parse(augment, itemShape, act, init)) model.Add(layer);
+            model.Add(new Flatten(inputShape: augment is null ? itemShape : null));
             if (scale is "0-1") model.Add(new Rescaling(1f / 255));
             foreach (int units in ParseHidden(r.GetValue(Hidden)!))
             {
@@ -85,10 +90,11 @@ internal sealed class NetworkOptions
                 if (r.GetValue(Dropout) is > 0 and float rate) model.Add(new Dendrite.Layers.Dropout(rate));
             }
             model.Add(Output());
+            if (augment is not null) model.Build(itemShape);
             return model;
         }
         if (r.GetValue(Dropout) is not null) throw new ArgumentException("--dropout adds dropout to --arch mlp; for other networks put dropout(rate) in --layers.");
-        var layers = Architectures.Parse(spec ?? recipe.Layers, itemShape, act, init, Output);
+        var layers = Architectures.Parse(augment is null ? spec ?? recipe.Layers : $"{augment} {spec ?? recipe.Layers}", itemShape, act, init, Output);
         if (scale is "0-1") model.Add(new Rescaling(1f / 255));
         foreach (var layer in layers) model.Add(layer);
         model.Build(itemShape);

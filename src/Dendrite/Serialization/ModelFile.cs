@@ -222,6 +222,11 @@ public static class ModelFile
                             w.WriteEndObject();
                             w.WriteEndObject();
                             break;
+                        case float[] a:
+                            w.WriteStartArray(k);
+                            foreach (float x in a) w.WriteNumberValue(x);
+                            w.WriteEndArray();
+                            break;
                         default: throw new InvalidOperationException($"Config value {k} of type {v.GetType().Name} cannot be saved.");
                     }
                 }
@@ -295,6 +300,12 @@ public static class ModelFile
                         "GlobalAveragePooling2D" => new GlobalAveragePooling2D(shape, name),
                         "ZeroPadding2D" => c.Ints("padding", 4, 4, 0, 1 << 16) is var z ? new ZeroPadding2D(((z[0], z[1]), (z[2], z[3])), shape, name) : null!,
                         "Dropout" => new Dropout(c.Float("rate"), c.Int("seed", 0, int.MaxValue), shape, name),
+                        "RandomTranslation" => new RandomTranslation(c.Range("height_factor"), c.Range("width_factor"), c.String("fill_mode"), c.String("interpolation"),
+                            c.Int("seed", 0, int.MaxValue), c.Float("fill_value"), shape, name),
+                        "RandomRotation" => new RandomRotation(c.Range("factor"), c.String("fill_mode"), c.String("interpolation"),
+                            c.Int("seed", 0, int.MaxValue), c.Float("fill_value"), shape, name),
+                        "RandomZoom" => new RandomZoom(c.Range("height_factor"), c.IsNull("width_factor") ? null : c.Range("width_factor"), c.String("fill_mode"), c.String("interpolation"),
+                            c.Int("seed", 0, int.MaxValue), c.Float("fill_value"), shape, name),
                         "BatchNormalization" => new BatchNormalization(c.Float("momentum"), c.Float("epsilon"), c.Bool("center"), c.Bool("scale"), inputShape: shape, name: name),
                         var other => throw l.Error("class_name", $"unknown layer class {other}"),
                     };
@@ -393,6 +404,22 @@ public static class ModelFile
             var v = Get(field, JsonValueKind.Number);
             if (!v.TryGetInt32(out int i) || i < min || i > max) throw Error(field, $"expected an integer in [{min}, {max}]");
             return i;
+        }
+
+        /// <summary>True when the field is present and null (an optional setting left out).</summary>
+        public bool IsNull(string field) => e.ValueKind == JsonValueKind.Object && e.TryGetProperty(field, out var v) && v.ValueKind == JsonValueKind.Null;
+
+        /// <summary>A random layer's factor: [lower, upper], or one number f for (-f, f), as Keras accepts.</summary>
+        public FactorRange Range(string field)
+        {
+            if (e.ValueKind == JsonValueKind.Object && e.TryGetProperty(field, out var one) && one.ValueKind == JsonValueKind.Number) return Float(field);
+            var v = Get(field, JsonValueKind.Array);
+            if (v.GetArrayLength() != 2) throw Error(field, "expected [lower, upper]");
+            var r = new float[2];
+            int k = 0;
+            foreach (var x in v.EnumerateArray())
+                r[k++] = x.ValueKind == JsonValueKind.Number && x.TryGetSingle(out float f) && float.IsFinite(f) ? f : throw Error(field, "expected finite numbers");
+            return (r[0], r[1]);
         }
 
         public int[] Ints(string field, int minCount, int maxCount, int min, int max)

@@ -9,8 +9,8 @@ namespace Dendrite.Serialization;
 /// Exports a Sequential model to ONNX (IR version 7, opset 13). Dense → Gemm (or MatMul without a bias), Conv2D → Conv,
 /// MaxPooling2D/AveragePooling2D → MaxPool/AveragePool (explicit pads for "same"), GlobalAveragePooling2D →
 /// GlobalAveragePool, BatchNormalization → BatchNormalization with the moving statistics, Flatten → Flatten(axis 1),
-/// Reshape → Reshape, Rescaling → Mul/Add, activations → Relu, Tanh, Sigmoid, Softmax (axis 1); Dropout is the identity
-/// at inference and is left out. Dendrite keeps images channels-last (NHWC, as Keras) while ONNX's image ops are
+/// Reshape → Reshape, Rescaling → Mul/Add, activations → Relu, Tanh, Sigmoid, Softmax (axis 1); Dropout and the random
+/// augmentation layers (RandomTranslation, RandomRotation, RandomZoom) are the identity at inference and are left out. Dendrite keeps images channels-last (NHWC, as Keras) while ONNX's image ops are
 /// channels-first (NCHW): the exporter inserts one Transpose into NCHW before the first image op and one back before
 /// anything that depends on the element order (Flatten, Reshape, Dense), so the exported model takes and gives the
 /// same tensors as the Dendrite model. The graph takes "input" of shape (batch, input shape...) and gives "output".
@@ -107,7 +107,7 @@ public static class Onnx
                         ("epsilon", bn.Epsilon), ("momentum", bn.Momentum));
                     break;
                 }
-                case Dropout:
+                case Dropout or RandomAffineLayer:
                     break;
                 case Activation a:
                     g.Activate(a.Function);
