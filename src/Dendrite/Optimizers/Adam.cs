@@ -13,8 +13,6 @@ namespace Dendrite.Optimizers;
 /// </summary>
 public class Adam : Optimizer
 {
-    private readonly Dictionary<Variable, float[][]> _state = new(ReferenceEqualityComparer.Instance);
-
     public Adam(float learningRate = 0.001f, float beta1 = 0.9f, float beta2 = 0.999f, float epsilon = 1e-7f, bool amsgrad = false) : base(learningRate)
     {
         Check(beta1, "beta_1"); Check(beta2, "beta_2");
@@ -41,39 +39,16 @@ public class Adam : Optimizer
     public override IReadOnlyList<(string Name, object Value)> GetConfig() =>
         [("learning_rate", LearningRate), ("beta_1", Beta1), ("beta_2", Beta2), ("epsilon", Epsilon), ("amsgrad", Amsgrad)];
 
-    internal override IEnumerable<(Variable Variable, string Slot, Tensor Values)> Slots()
-    {
-        foreach (var (v, slots) in _state)
-            for (int i = 0; i < slots.Length; i++) yield return (v, SlotNames[i], new Tensor(slots[i], v.Value.Shape));
-    }
-
-    internal override void SetSlot(Variable v, string slot, Tensor values)
-    {
-        int i = SlotNames.ToList().IndexOf(slot);
-        if (i < 0) base.SetSlot(v, slot, values);
-        State(v, values.Length)[i] = values.ToArray();
-    }
-
-    private float[][] State(Variable v, int length)
-    {
-        if (!_state.TryGetValue(v, out var s))
-        {
-            _state[v] = s = new float[SlotNames.Count][];
-            for (int i = 0; i < s.Length; i++) s[i] = new float[length];
-        }
-        return s;
-    }
-
     protected override unsafe void Update(Variable v, Span<float> w, ReadOnlySpan<float> g)
     {
-        var s = State(v, w.Length);
+        float[] m = SlotFor(v, "m"), vv = SlotFor(v, "v");
         long t = Iterations + 1;
         double b1t = Math.Pow(Beta1, t), b2t = Math.Pow(Beta2, t);
         float alpha = (float)(LearningRate * Math.Sqrt(1 - b2t) / (1 - b1t));
         // Large weights split across the kernel threads: the update streams seven arrays, so it is bound by memory.
         fixed (float* pw = w, pg = g)
         {
-            _work.Set(pw, pg, s[0], s[1], Amsgrad ? s[2] : null, w.Length, Beta1, Beta2, Epsilon, alpha);
+            _work.Set(pw, pg, m, vv, Amsgrad ? SlotFor(v, "vhat") : null, w.Length, Beta1, Beta2, Epsilon, alpha);
             Parallelism.RunOrInline(_work, w.Length >= ParallelFrom ? Parallelism.MaxThreads : 1);
         }
     }

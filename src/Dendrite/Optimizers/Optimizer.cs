@@ -149,15 +149,15 @@ public abstract class Optimizer
     /// </summary>
     public virtual IReadOnlyList<string> SlotNames => [];
 
-    /// <summary>Per-variable state kept by <see cref="SlotFor"/>, one store per name in <see cref="SlotNames"/>.</summary>
+    /// <summary>Per-variable state kept by <see cref="SlotFor"/>, one store per name in <see cref="SlotNames"/> (every optimizer keeps its state here).</summary>
     private readonly Dictionary<string, Dictionary<Variable, float[]>> _slots = new(StringComparer.Ordinal);
 
     /// <summary>The optimizer's per-variable state (for checkpoints): variable, slot name, values.</summary>
-    internal virtual IEnumerable<(Variable Variable, string Slot, Tensor Values)> Slots() =>
+    internal IEnumerable<(Variable Variable, string Slot, Tensor Values)> Slots() =>
         _slots.SelectMany(s => s.Value.Select(kv => (kv.Key, s.Key, new Tensor((float[])kv.Value.Clone(), kv.Key.Value.Shape))));
 
     /// <summary>Restores one slot from a checkpoint.</summary>
-    internal virtual void SetSlot(Variable v, string slot, Tensor values)
+    internal void SetSlot(Variable v, string slot, Tensor values)
     {
         if (!SlotNames.Contains(slot)) throw new Data.InvalidDataFormatException($"{Name} keeps no state named `{slot}`.");
         if (!_slots.TryGetValue(slot, out var store)) _slots[slot] = store = new(ReferenceEqualityComparer.Instance);
@@ -293,8 +293,6 @@ public abstract class Optimizer
 /// </summary>
 public sealed class SGD : Optimizer
 {
-    private readonly Dictionary<Variable, float[]> _velocity = new(ReferenceEqualityComparer.Instance);
-
     public SGD(float learningRate = 0.01f, float momentum = 0f, bool nesterov = false) : base(learningRate)
     {
         if (!(momentum >= 0 && momentum < 1))
@@ -315,15 +313,6 @@ public sealed class SGD : Optimizer
     public override IReadOnlyList<(string Name, object Value)> GetConfig() =>
         [("learning_rate", LearningRate), ("momentum", Momentum), ("nesterov", Nesterov)];
 
-    internal override IEnumerable<(Variable Variable, string Slot, Tensor Values)> Slots() =>
-        _velocity.Select(kv => (kv.Key, "velocity", new Tensor(kv.Value, kv.Key.Value.Shape)));
-
-    internal override void SetSlot(Variable v, string slot, Tensor values)
-    {
-        if (slot != "velocity") base.SetSlot(v, slot, values);
-        _velocity[v] = values.ToArray();
-    }
-
     protected override bool CanFuse(out float factor)
     {
         factor = -LearningRate;
@@ -338,8 +327,7 @@ public sealed class SGD : Optimizer
             TensorPrimitives.MultiplyAdd(g, -lr, w, w);
             return;
         }
-        if (!_velocity.TryGetValue(v, out var vel)) _velocity[v] = vel = new float[w.Length];
-        var vs = vel.AsSpan(0, w.Length);
+        var vs = SlotFor(v, "velocity").AsSpan(0, w.Length);
         float m = Momentum;
         for (int i = 0; i < w.Length; i++)
         {
