@@ -3,12 +3,12 @@ using System.Numerics.Tensors;
 namespace Dendrite;
 
 /// <summary>
-/// An activation function by its Keras name: linear, relu, tanh, sigmoid, softmax.
+/// An activation function by its Keras name: linear, relu, tanh, sigmoid, softmax, log_softmax.
 /// Strings convert implicitly, so <c>new Dense(128, activation: "relu")</c> reads as in Keras.
 /// </summary>
 public sealed class ActivationFunction
 {
-    internal enum Kinds { Linear, Relu, Tanh, Sigmoid, Softmax }
+    internal enum Kinds { Linear, Relu, Tanh, Sigmoid, Softmax, LogSoftmax }
 
     private ActivationFunction(string name, Kinds kind) { Name = name; Kind = kind; }
 
@@ -25,11 +25,13 @@ public sealed class ActivationFunction
     public static readonly ActivationFunction Sigmoid = new("sigmoid", Kinds.Sigmoid);
     /// <summary>f(x)_i = e^(x_i - max x) / Σ_j e^(x_j - max x), over the last axis.</summary>
     public static readonly ActivationFunction Softmax = new("softmax", Kinds.Softmax);
+    /// <summary>f(x)_i = x_i - max x - log Σ_j e^(x_j - max x), over the last axis (Keras 3's log_softmax; ONNX LogSoftmax).</summary>
+    public static readonly ActivationFunction LogSoftmax = new("log_softmax", Kinds.LogSoftmax);
 
-    private static readonly ActivationFunction[] All = [Linear, Relu, Tanh, Sigmoid, Softmax];
+    private static readonly ActivationFunction[] All = [Linear, Relu, Tanh, Sigmoid, Softmax, LogSoftmax];
 
-    /// <summary>True for functions applied to each element alone (all but softmax).</summary>
-    internal bool IsElementwise => Kind != Kinds.Softmax;
+    /// <summary>True for functions applied to each element alone (all but softmax and log_softmax).</summary>
+    internal bool IsElementwise => Kind is not (Kinds.Softmax or Kinds.LogSoftmax);
 
     public static ActivationFunction Get(string name)
     {
@@ -47,6 +49,7 @@ public sealed class ActivationFunction
         Kinds.Relu => Ops.Relu(x),
         Kinds.Tanh => Ops.Tanh(x),
         Kinds.Sigmoid => Ops.Sigmoid(x),
+        Kinds.LogSoftmax => Ops.LogSoftmax(x),
         _ => Ops.Softmax(x),
     };
 

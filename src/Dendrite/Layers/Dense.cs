@@ -82,7 +82,7 @@ public sealed class Activation(ActivationFunction function, int[]? inputShape = 
     public override int[] ComputeOutputShape(int[] inputShape)
     {
         if (!Function.IsElementwise && inputShape.Length != 1)
-            throw new ArgumentException($"softmax in layer `{Name}` works on vectors; input items have shape {Tensor.ShapeToString(inputShape)}. Add a Flatten layer before it.");
+            throw new ArgumentException($"{Function.Name} in layer `{Name}` works on vectors; input items have shape {Tensor.ShapeToString(inputShape)}. Add a Flatten layer before it.");
         return inputShape;
     }
 

@@ -1,7 +1,10 @@
 using System.Runtime.InteropServices;
-using System.Text;
 using Dendrite.Layers;
 using Dendrite.Models;
+using Dendrite.Serialization.OnnxProto;
+using Google.Protobuf;
+using AttributeType = Dendrite.Serialization.OnnxProto.AttributeProto.Types.AttributeType;
+using DataType = Dendrite.Serialization.OnnxProto.TensorProto.Types.DataType;
 
 namespace Dendrite.Serialization;
 
@@ -9,12 +12,13 @@ namespace Dendrite.Serialization;
 /// Exports a Sequential model to ONNX (IR version 7, opset 13). Dense → Gemm (or MatMul without a bias), Conv2D → Conv,
 /// MaxPooling2D/AveragePooling2D → MaxPool/AveragePool (explicit pads for "same"), GlobalAveragePooling2D →
 /// GlobalAveragePool, BatchNormalization → BatchNormalization with the moving statistics, Flatten → Flatten(axis 1),
-/// Reshape → Reshape, Rescaling → Mul/Add, activations → Relu, Tanh, Sigmoid, Softmax (axis 1); Dropout and the random
+/// Reshape → Reshape, Rescaling → Mul/Add, activations → Relu, Tanh, Sigmoid, Softmax and LogSoftmax (axis 1); Dropout and the random
 /// augmentation layers (RandomTranslation, RandomRotation, RandomZoom) are the identity at inference and are left out. Dendrite keeps images channels-last (NHWC, as Keras) while ONNX's image ops are
 /// channels-first (NCHW): the exporter inserts one Transpose into NCHW before the first image op and one back before
 /// anything that depends on the element order (Flatten, Reshape, Dense), so the exported model takes and gives the
 /// same tensors as the Dendrite model. The graph takes "input" of shape (batch, input shape...) and gives "output".
-/// The few protobuf messages are written directly (see <see cref="ProtoWriter"/>), so exporting needs no package.
+/// The messages are the classes generated from Dendrite's onnx.proto (Serialization/OnnxProto), which the importer reads
+/// with too: one schema serves both directions.
 /// </summary>
 public static class Onnx
 {
@@ -119,20 +123,18 @@ public static class Onnx
         g.ToChannelsLast();
         g.Op("Identity", [g.Current], output: "output");
         var graph = g.Graph;
-        graph.String(2, "dendrite");
-        graph.Message(11, ValueInfo("input", [.. model.InputShape]));
-        graph.Message(12, ValueInfo("output", [.. model.OutputShape]));
-
-        var m = new ProtoWriter();
-        m.Varint(1, IrVersion);
-        m.String(2, "dendrite");
-        m.String(3, typeof(Onnx).Assembly.GetName().Version?.ToString() ?? "0");
-        m.Message(7, graph);
-        var opset = new ProtoWriter();
-        opset.String(1, "");
-        opset.Varint(2, Opset);
-        m.Message(8, opset);
-        return m.ToArray();
+        graph.Name = "dendrite";
+        graph.Input.Add(ValueInfo("input", [.. model.InputShape]));
+        graph.Output.Add(ValueInfo("output", [.. model.OutputShape]));
+        var m = new ModelProto
+        {
+            IrVersion = IrVersion,
+            ProducerName = "dendrite",
+            ProducerVersion = typeof(Onnx).Assembly.GetName().Version?.ToString() ?? "0",
+            Graph = graph,
+        };
+        m.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = Opset });
+        return m.ToByteArray();
     }
 
     private static Window2D Window(int[] input, Size2D window, Size2D strides, Padding padding) =>
@@ -150,7 +152,7 @@ public static class Onnx
     private sealed class GraphBuilder(int rank)
     {
         private int _k;
-        public ProtoWriter Graph { get; } = new();
+        public GraphProto Graph { get; } = new();
         public string Current { get; private set; } = "input";
         public int Rank { get; set; } = rank;
         public bool ChannelsFirst { get; set; }
@@ -161,40 +163,34 @@ public static class Onnx
         public void Op(string op, string[] inputs, string? output, params (string Name, object Value)[] attributes)
         {
             output ??= $"t{_k}";
-            var n = new ProtoWriter();
-            foreach (var i in inputs) n.String(1, i);
-            n.String(2, output);
-            n.String(3, $"{op.ToLowerInvariant()}_{_k++}");
-            n.String(4, op);
+            var n = new NodeProto { Name = $"{op.ToLowerInvariant()}_{_k++}", OpType = op };
+            n.Input.Add(inputs);
+            n.Output.Add(output);
             foreach (var (name, value) in attributes)
             {
-                var a = new ProtoWriter();
-                a.String(1, name);
+                var a = new AttributeProto { Name = name };
                 switch (value)
                 {
-                    case long i: a.Varint(20, 2); a.Varint(3, (ulong)i); break;                                  // INT
-                    case float f: a.Varint(20, 1); a.Fixed32(2, BitConverter.SingleToUInt32Bits(f)); break;     // FLOAT
-                    case long[] ints: a.Varint(20, 7); foreach (long i in ints) a.Varint(8, (ulong)i); break;    // INTS
+                    case long i: a.Type = AttributeType.Int; a.I = i; break;
+                    case float f: a.Type = AttributeType.Float; a.F = f; break;
+                    case long[] ints: a.Type = AttributeType.Ints; a.Ints.Add(ints); break;
                     default: throw new InvalidOperationException($"ONNX attribute {name} of type {value.GetType().Name}");
                 }
-                n.Message(5, a);
+                n.Attribute.Add(a);
             }
-            Graph.Message(1, n);
+            Graph.Node.Add(n);
             Current = output;
         }
 
-        public string Floats(string name, int[] dims, ReadOnlySpan<float> values) => Initializer(name, dims, 1, MemoryMarshal.AsBytes(values));   // FLOAT
+        public string Floats(string name, int[] dims, ReadOnlySpan<float> values) => Initializer(name, dims, DataType.Float, MemoryMarshal.AsBytes(values));
 
-        public string Int64s(string name, long[] values) => Initializer(name, [values.Length], 7, MemoryMarshal.AsBytes(values.AsSpan()));   // INT64
+        public string Int64s(string name, long[] values) => Initializer(name, [values.Length], DataType.Int64, MemoryMarshal.AsBytes(values.AsSpan()));
 
-        private string Initializer(string name, int[] dims, int dataType, ReadOnlySpan<byte> raw)
+        private string Initializer(string name, int[] dims, DataType type, ReadOnlySpan<byte> raw)
         {
-            var t = new ProtoWriter();
-            foreach (int d in dims) t.Varint(1, (ulong)d);
-            t.Varint(2, (ulong)dataType);
-            t.String(8, name);
-            t.Bytes(9, raw);                                  // raw_data, little-endian
-            Graph.Message(5, t);
+            var t = new TensorProto { Name = name, DataType = (int)type, RawData = ByteString.CopyFrom(raw) };   // raw_data: little-endian
+            foreach (int d in dims) t.Dims.Add(d);
+            Graph.Initializer.Add(t);
             return name;
         }
 
@@ -206,9 +202,10 @@ public static class Onnx
                 ActivationFunction.Kinds.Tanh => "Tanh",
                 ActivationFunction.Kinds.Sigmoid => "Sigmoid",
                 ActivationFunction.Kinds.Softmax => "Softmax",
+                ActivationFunction.Kinds.LogSoftmax => "LogSoftmax",
                 _ => null,
             };
-            if (op == "Softmax") { ToChannelsLast(); Op(op, [Current], ("axis", (long)(Rank - 1))); }
+            if (op is "Softmax" or "LogSoftmax") { ToChannelsLast(); Op(op, [Current], ("axis", (long)(Rank - 1))); }
             else if (op is not null) Op(op, [Current]);
         }
 
@@ -231,47 +228,11 @@ public static class Onnx
     }
 
     /// <summary>A float tensor value of shape (batch, dims...), the batch named "batch".</summary>
-    private static ProtoWriter ValueInfo(string name, int[] dims)
+    private static ValueInfoProto ValueInfo(string name, int[] dims)
     {
-        var shape = new ProtoWriter();
-        var batch = new ProtoWriter();
-        batch.String(2, "batch");
-        shape.Message(1, batch);
-        foreach (int d in dims)
-        {
-            var dim = new ProtoWriter();
-            dim.Varint(1, (ulong)d);
-            shape.Message(1, dim);
-        }
-        var tensor = new ProtoWriter();
-        tensor.Varint(1, 1);         // elem_type FLOAT
-        tensor.Message(2, shape);
-        var type = new ProtoWriter();
-        type.Message(1, tensor);
-        var vi = new ProtoWriter();
-        vi.String(1, name);
-        vi.Message(2, type);
-        return vi;
-    }
-}
-
-/// <summary>Protocol-buffers wire format, just what the ONNX messages need: varints, strings, bytes, nested messages.</summary>
-internal sealed class ProtoWriter
-{
-    private readonly MemoryStream _s = new();
-
-    public void Varint(int field, ulong value) { Key(field, 0); Raw(value); }
-    public void Fixed32(int field, uint value) { Key(field, 5); Span<byte> b = stackalloc byte[4]; System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(b, value); _s.Write(b); }
-    public void String(int field, string value) => Bytes(field, Encoding.UTF8.GetBytes(value));
-    public void Bytes(int field, ReadOnlySpan<byte> value) { Key(field, 2); Raw((ulong)value.Length); _s.Write(value); }
-    public void Message(int field, ProtoWriter inner) => Bytes(field, inner._s.GetBuffer().AsSpan(0, (int)inner._s.Length));
-    public byte[] ToArray() => _s.ToArray();
-
-    private void Key(int field, int wireType) => Raw((ulong)(field << 3 | wireType));
-
-    private void Raw(ulong v)
-    {
-        while (v >= 0x80) { _s.WriteByte((byte)(v | 0x80)); v >>= 7; }
-        _s.WriteByte((byte)v);
+        var shape = new TensorShapeProto();
+        shape.Dim.Add(new TensorShapeProto.Types.Dimension { DimParam = "batch" });
+        foreach (int d in dims) shape.Dim.Add(new TensorShapeProto.Types.Dimension { DimValue = d });
+        return new ValueInfoProto { Name = name, Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = (int)DataType.Float, Shape = shape } } };
     }
 }

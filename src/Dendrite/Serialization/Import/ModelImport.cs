@@ -53,7 +53,7 @@ public static class ModelImport
             case ModelFormat.Onnx:
                 {
                     var bytes = InputFile.ReadAllBytes(path, "an ONNX model", MaxBytes);
-                    MemoryBudget.Require(2L * bytes.Length, $"Loading {path}");
+                    MemoryBudget.Require(3L * bytes.Length, $"Loading {path}");   // the file, its parsed messages, the weights
                     return FromOnnx(bytes, path, Path.GetDirectoryName(Path.GetFullPath(path))!, scale);
                 }
             default:

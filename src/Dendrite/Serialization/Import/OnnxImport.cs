@@ -10,13 +10,13 @@ namespace Dendrite.Serialization.Import;
 /// <c>x.view(x.size(0), -1)</c>) are folded at load. ONNX images are NCHW, Dendrite's NHWC: kernels are permuted, and a
 /// Dense layer after a flatten of NCHW data gets its rows permuted from (C, H, W) order to Dendrite's (H, W, C) order.
 /// </summary>
-internal sealed class OnnxImport
+internal sealed partial class OnnxImport
 {
     public static readonly string[] SupportedOps =
     [
-        "Add", "AveragePool", "BatchNormalization", "Cast", "Concat", "Constant", "Conv", "Div", "Dropout", "Flatten", "Gather",
-        "Gemm", "GlobalAveragePool", "Identity", "MatMul", "MaxPool", "Mul", "Pad", "Relu", "Reshape", "Shape", "Sigmoid", "Softmax",
-        "Squeeze", "Sub", "Tanh", "Transpose", "Unsqueeze",
+        "Add", "AveragePool", "BatchNormalization", "Cast", "Concat", "Constant", "ConstantOfShape", "Conv", "Div", "Dropout", "Flatten",
+        "Gather", "Gemm", "GlobalAveragePool", "Identity", "LogSoftmax", "MatMul", "MaxPool", "Mul", "Pad", "Relu", "Reshape", "Shape",
+        "Sigmoid", "Slice", "Softmax", "Squeeze", "Sub", "Tanh", "Transpose", "Unsqueeze",
     ];
 
     /// <summary>The one value flowing through the model: its ONNX shape (batch first, -1) and how Dendrite holds it.</summary>
@@ -60,7 +60,9 @@ internal sealed class OnnxImport
             throw new InvalidDataFormatException($"{_what}: input `{inName}` has shape ({string.Join(", ", dims.Select(d => d < 0 ? "?" : d.ToString()))}); Dendrite needs a batch axis followed by fixed sizes.");
         var shape = dims.ToArray(); shape[0] = -1;
         int[] inputShape;
-        if (shape.Length == 4)
+        // A 4-D input that goes straight into a Transpose to NCHW is channels-last already (as Dendrite's own export writes).
+        bool channelsLast = shape.Length == 4 && _m.Nodes.Any(n => n.OpType == "Transpose" && n.Inputs.FirstOrDefault() == inName && (n.Ints("perm") ?? []).SequenceEqual([0L, 3, 1, 2]));
+        if (shape.Length == 4 && !channelsLast)
         {
             // NCHW images: Dendrite is given them channels-last (H, W, C), or (H, W) for one channel.
             int ch = (int)shape[1], h = (int)shape[2], w = (int)shape[3];
@@ -123,20 +125,36 @@ internal sealed class OnnxImport
                 {
                     // The batch size is unknown at load: it becomes 0, which Reshape reads as "keep this dimension".
                     var s = NeedLive(n).Shape.Select(d => d < 0 ? 0 : d).ToArray();
+                    // Opset 15 adds start and end (negative from the back, clamped).
+                    long start = n.Int("start", 0), end = n.Int("end", s.Length);
+                    start = Math.Clamp(start < 0 ? start + s.Length : start, 0, s.Length);
+                    end = Math.Clamp(end < 0 ? end + s.Length : end, start, s.Length);
+                    s = s[(int)start..(int)end];
                     _consts[output] = new OnnxTensor(output, [s.Length], null, s);
                     return;
                 }
-            case "Identity" or "Dropout": _live[output] = NeedLive(n); return;
+            case "Identity": _live[output] = NeedLive(n); return;
+            case "Dropout":
+                {
+                    // Before opset 12 the ratio is an attribute; from 12 ratio and training_mode are inputs. Inference only.
+                    if (n.Inputs.Length > 2 && n.Inputs[2].Length > 0 && NeedConst(n, 2, "training_mode").AsInts().Any(v => v != 0))
+                        throw Fail(n, "it is in training mode; Dendrite imports models for inference (export them in eval mode).");
+                    _live[output] = NeedLive(n);
+                    return;
+                }
             case "Relu": Activate(n, ActivationFunction.Relu); return;
             case "Sigmoid": Activate(n, ActivationFunction.Sigmoid); return;
             case "Tanh": Activate(n, ActivationFunction.Tanh); return;
-            case "Softmax":
+            case "Softmax" or "LogSoftmax":
                 {
+                    // Before opset 13 the axis defaults to 1 and the input is seen as 2-D, (product of the dimensions before
+                    // axis, product of the rest); from 13 it defaults to -1 and runs along that axis alone. For the
+                    // (batch, features) data Dendrite applies it to, with axis 1 or -1, both are its softmax over the features.
                     var x = NeedLive(n);
-                    long axis = n.Int("axis", _m.Opset >= 13 ? -1 : 1);
+                    long axis = n.Int("axis", _m.Opset is > 0 and < 13 ? 1 : -1);
                     if (axis < 0) axis += x.Shape.Length;
-                    if (x.Shape.Length != 2 || axis != 1) throw Fail(n, "Dendrite's softmax runs over the features of a (batch, features) tensor.");
-                    Activate(n, ActivationFunction.Softmax);
+                    if (x.Shape.Length != 2 || axis != 1) throw Fail(n, $"Dendrite's {n.OpType} runs over the features of a (batch, features) tensor; this one has rank {x.Shape.Length}, axis {n.Int("axis", _m.Opset is > 0 and < 13 ? 1 : -1)}.");
+                    Activate(n, n.OpType == "Softmax" ? ActivationFunction.Softmax : ActivationFunction.LogSoftmax);
                     return;
                 }
             case "Conv": Conv(n); return;
@@ -292,6 +310,8 @@ internal sealed class OnnxImport
         var x = NeedLive(n);
         if (x.OnnxToDendrite is not null) throw Fail(n, "batch normalization of flattened channels-first data is not supported.");
         if (!(x.Nchw || x.Shape.Length == 2)) throw Fail(n, "Dendrite normalizes the channels of (N, C, H, W) images or the features of (N, F) data.");
+        if (n.Int("training_mode", 0) != 0) throw Fail(n, "it is in training mode; Dendrite imports models for inference (export them in eval mode).");
+        if (n.Int("spatial", 1) != 1) throw Fail(n, "spatial 0 (statistics per value rather than per channel, opsets before 9) is not supported.");
         var t = Enumerable.Range(1, 4).Select(i => NeedConst(n, i, "scale, bias, mean and variance").AsFloats()).ToArray();
         var l = Emit(new BatchNormalization(momentum: Math.Clamp(n.Float("momentum", 0.9f), 0f, 1f), epsilon: n.Float("epsilon", 1e-5f)));
         _weights.Add(new Pending(l, t.Select(a => new Tensor(a, a.Length)).ToArray()));
@@ -372,10 +392,21 @@ internal sealed class OnnxImport
         var x = NeedLive(n);
         Image(n, x);
         if ((n.Text("mode") ?? "constant") != "constant") throw Fail(n, "only constant (zero) padding is supported.");
-        var pads = n.Ints("pads") is { Length: 8 } a ? a : NeedConst(n, 1, "pads").AsInts();
-        if (n.Inputs.Length > 2 && n.Inputs[2].Length > 0 && NeedConst(n, 2, "constant_value").AsFloats().Any(v => v != 0)) throw Fail(n, "only zero padding is supported.");
+        // Before opset 11, pads and value are attributes; from 11, inputs (pads, constant_value), and from 18 axes too.
+        var pads = _m.Opset is > 0 and < 11 || n.Attributes.ContainsKey("pads") ? n.Ints("pads") ?? [] : NeedConst(n, 1, "pads").AsInts();
+        if (n.Float("value", 0f) != 0 || n.Inputs.Length > 2 && n.Inputs[2].Length > 0 && NeedConst(n, 2, "constant_value").AsFloats().Any(v => v != 0))
+            throw Fail(n, "only zero padding is supported.");
+        if (n.Inputs.Length > 3 && n.Inputs[3].Length > 0)
+        {
+            var axes = NeedConst(n, 3, "axes").AsInts().Select(v => v < 0 ? v + 4 : v).ToArray();
+            if (pads.Length != 2 * axes.Length || axes.Any(v => v is < 0 or > 3) || axes.Distinct().Count() != axes.Length) throw Fail(n, "its pads do not match its axes.");
+            var full = new long[8];
+            for (int i = 0; i < axes.Length; i++) { full[axes[i]] = pads[i]; full[axes[i] + 4] = pads[i + axes.Length]; }
+            pads = full;
+        }
         if (pads.Length != 8 || pads[0] != 0 || pads[1] != 0 || pads[4] != 0 || pads[5] != 0 || pads.Any(p => p < 0))
             throw Fail(n, "only non-negative padding of height and width is supported.");
+        if (pads.All(p => p == 0)) { _live[n.Outputs[0]] = x; return; }   // torch writes one before an unpadded AveragePool
         var l = Emit(new ZeroPadding2D((((int)pads[2], (int)pads[6]), ((int)pads[3], (int)pads[7]))));
         _live[n.Outputs[0]] = new Live([-1, x.Shape[1], x.Shape[2] + pads[2] + pads[6], x.Shape[3] + pads[3] + pads[7]], true, null, l);
     }
@@ -407,14 +438,12 @@ internal sealed class OnnxImport
         if (target.Length == 0 || (target[0] != -1 && target.Skip(1).Contains(-1)))
             throw Fail(n, $"the target shape ({string.Join(", ", target)}) does not keep the batch axis; Dendrite needs the batch first.");
         target[0] = -1;
-        long known = target.Skip(1).Aggregate(1L, (a, b) => a * b);
-        if (known <= 0 || features % known != 0 && !target.Skip(1).Contains(-1)) throw Fail(n, $"cannot reshape {features} features to ({string.Join(", ", target.Skip(1))}).");
-        if (target.Skip(1).Contains(-1))
-        {
-            long rest = -known;
-            int at = Array.IndexOf(target, -1, 1);
-            target[at] = features / rest;
-        }
+        // One -1 after the batch takes what the others leave (x.view(x.size(0), -1) gives (0, -1): keep the batch, flatten the rest).
+        var rest = target[1..];
+        long known = rest.Where(d => d != -1).Aggregate(1L, (a, b) => a * b);
+        if (rest.Count(d => d == -1) > 1 || rest.Any(d => d < -1) || known <= 0 || features % known != 0)
+            throw Fail(n, $"cannot reshape {features} features to ({string.Join(", ", rest)}).");
+        if (Array.IndexOf(rest, -1) is var at && at >= 0) target[at + 1] = features / known;
         if (target.Skip(1).Aggregate(1L, (a, b) => a * b) != features) throw Fail(n, $"cannot reshape {features} features to ({string.Join(", ", target.Skip(1))}).");
         if (target.Length == 2) { Flatten(n, x, n.Outputs[0]); return; }
         if (x.Nchw && x.Shape[1] != 1) throw Fail(n, "reshaping channels-first images other than by flattening them is not supported.");
@@ -432,77 +461,4 @@ internal sealed class OnnxImport
         var r = Emit(new Reshape(Ints(target[1..])));
         _live[n.Outputs[0]] = new Live(target, false, null, r);
     }
-
-    // ---- constant folding -------------------------------------------------------------------------------------------
-
-    private void Fold(OnnxNode n)
-    {
-        string o = n.Outputs.Length > 0 ? n.Outputs[0] : throw Fail(n, "it has no output.");
-        OnnxTensor In(int i) => NeedConst(n, i, $"input {i}");
-        switch (n.OpType)
-        {
-            case "Constant":
-                {
-                    if (n.Attributes.TryGetValue("value", out var v) && v.Tensor is { } t) _consts[o] = t with { Name = o };
-                    else if (n.Attributes.TryGetValue("value_ints", out v)) _consts[o] = new(o, [v.Ints.Length], null, v.Ints);
-                    else if (n.Attributes.TryGetValue("value_int", out v) && v.Int is long i) _consts[o] = new(o, [], null, [i]);
-                    else if (n.Attributes.TryGetValue("value_floats", out v)) _consts[o] = new(o, [v.Floats.Length], v.Floats, null);
-                    else if (n.Attributes.TryGetValue("value_float", out v) && v.Float is float f) _consts[o] = new(o, [], [f], null);
-                    else throw Fail(n, "it has no value Dendrite reads.");
-                    return;
-                }
-            case "Identity" or "Cast" or "Dropout": _consts[o] = In(0) with { Name = o }; return;
-            case "Gather":
-                {
-                    var data = In(0); var idx = In(1).AsInts();
-                    if (n.Int("axis", 0) != 0 || data.Dims.Length > 1) throw Fail(n, "only gathers from a 1-D constant are folded.");
-                    var src = data.AsInts();
-                    var picked = idx.Select(i => src[(int)(i < 0 ? i + src.Length : i) is var j && j >= 0 && j < src.Length ? j : throw Fail(n, $"index {i} is out of range.")]).ToArray();
-                    _consts[o] = new(o, In(1).Dims, data.Ints is null ? picked.Select(v => (float)v).ToArray() : null, data.Ints is null ? null : picked);
-                    return;
-                }
-            case "Unsqueeze" or "Squeeze":
-                {
-                    var t = In(0);
-                    long[] dims = n.OpType == "Unsqueeze" ? [t.Count] : (t.Count == 1 ? [] : [t.Count]);
-                    _consts[o] = t with { Name = o, Dims = dims };
-                    return;
-                }
-            case "Concat":
-                {
-                    var parts = Enumerable.Range(0, n.Inputs.Length).Select(In).ToArray();
-                    if (parts.Any(p => p.Dims.Length > 1)) throw Fail(n, "only 1-D constants are concatenated at load.");
-                    if (parts.All(p => p.Ints is not null)) { var v = parts.SelectMany(p => p.Ints!).ToArray(); _consts[o] = new(o, [v.Length], null, v); }
-                    else { var v = parts.SelectMany(p => p.AsFloats()).ToArray(); _consts[o] = new(o, [v.Length], v, null); }
-                    return;
-                }
-            case "Add" or "Sub" or "Mul" or "Div":
-                {
-                    var a = In(0); var b = In(1);
-                    if (a.Count != b.Count && a.Count != 1 && b.Count != 1) throw Fail(n, "only same-size or scalar constants are folded.");
-                    int count = Math.Max(a.Count, b.Count);
-                    var dims = a.Count >= b.Count ? a.Dims : b.Dims;
-                    if (a.Ints is not null && b.Ints is not null)
-                    {
-                        var x = a.Ints; var y = b.Ints;
-                        var r = Enumerable.Range(0, count).Select(i => Apply(n.OpType, x[x.Length == 1 ? 0 : i], y[y.Length == 1 ? 0 : i])).ToArray();
-                        _consts[o] = new(o, dims, null, r);
-                    }
-                    else
-                    {
-                        var x = a.AsFloats(); var y = b.AsFloats();
-                        var r = Enumerable.Range(0, count).Select(i => Apply(n.OpType, x[x.Length == 1 ? 0 : i], y[y.Length == 1 ? 0 : i])).ToArray();
-                        _consts[o] = new(o, dims, r, null);
-                    }
-                    return;
-                }
-            default:
-                throw Fail(n, SupportedOps.Contains(n.OpType)
-                    ? "it computes on constants only, which Dendrite does not fold for this op."
-                    : $"op {n.OpType} is not supported. Dendrite imports these ONNX ops: {string.Join(", ", SupportedOps)}.");
-        }
-    }
-
-    private static long Apply(string op, long a, long b) => op switch { "Add" => a + b, "Sub" => a - b, "Mul" => a * b, _ => b == 0 ? 0 : a / b };
-    private static float Apply(string op, float a, float b) => op switch { "Add" => a + b, "Sub" => a - b, "Mul" => a * b, _ => a / b };
 }

@@ -1,5 +1,10 @@
 using System.Runtime.InteropServices;
+using System.Text;
 using Dendrite.Data;
+using Dendrite.Models;
+using Dendrite.Serialization.OnnxProto;
+using Google.Protobuf;
+using DataType = Dendrite.Serialization.OnnxProto.TensorProto.Types.DataType;
 
 namespace Dendrite.Serialization.Import;
 
@@ -22,9 +27,25 @@ internal sealed record OnnxNode(string Name, string OpType, string Domain, strin
     public string Label => Name.Length > 0 ? $"node `{Name}` ({OpType})" : $"a {OpType} node";
 }
 
-/// <summary>The parts of an ONNX ModelProto an importer needs: opset, graph nodes, initializers, inputs and outputs.</summary>
+/// <summary>
+/// The parts of an ONNX ModelProto an importer needs: opset, graph nodes, initializers, inputs and outputs. The file is
+/// parsed by Google.Protobuf into the classes generated from Dendrite's onnx.proto (the exporter writes the same
+/// classes), with every length checked against the bytes left and nesting bounded; what it refuses surfaces as
+/// <see cref="InvalidDataFormatException"/> naming the file.
+/// </summary>
 internal sealed class OnnxModel
 {
+    /// <summary>Deepest nesting of messages read. Dendrite's schema nests at most 8 deep (an attribute's type's shape's dimension).</summary>
+    internal const int MaxNesting = 20;
+
+    /// <summary>Largest external data file read beside a model.</summary>
+    internal const long MaxExternalBytes = 2L << 30;
+
+    /// <summary>Most values in one tensor (the largest a .NET array holds).</summary>
+    private const long MaxValues = int.MaxValue;
+
+    private static readonly MessageParser<ModelProto> Parser = ModelProto.Parser.WithDiscardUnknownFields(true);
+
     public long IrVersion { get; private set; }
     public long Opset { get; private set; }
     public List<OnnxNode> Nodes { get; } = [];
@@ -32,218 +53,153 @@ internal sealed class OnnxModel
     public List<(string Name, long[] Dims)> Inputs { get; } = [];
     public List<string> Outputs { get; } = [];
 
+    private readonly string _what, _folder;
+
+    private OnnxModel(string what, string folder) { _what = what; _folder = folder; }
+
     /// <summary>Parses <paramref name="bytes"/>; external tensor data is read from files in <paramref name="folder"/> only.</summary>
-    public static OnnxModel Parse(ReadOnlySpan<byte> bytes, string what, string folder)
+    public static OnnxModel Parse(byte[] bytes, string what, string folder)
     {
-        var m = new OnnxModel();
-        var r = new ProtoReader(bytes, what);
-        bool sawGraph = false;
-        while (!r.End)
+        ModelProto proto;
+        try
         {
-            var (f, w) = r.Tag();
-            if (f == 1 && w == 0) m.IrVersion = (long)r.Varint();
-            else if (f == 7 && w == 2) { m.ReadGraph(r.Sub(r.Bytes()), folder, what); sawGraph = true; }
-            else if (f == 8 && w == 2)
-            {
-                var o = r.Sub(r.Bytes());
-                string domain = ""; long version = 0;
-                while (!o.End)
-                {
-                    var (g, v) = o.Tag();
-                    if (g == 1 && v == 2) domain = o.String();
-                    else if (g == 2 && v == 0) version = (long)o.Varint();
-                    else o.Skip(v);
-                }
-                if (domain is "" or "ai.onnx") m.Opset = version;
-            }
-            else r.Skip(w);
+            var input = CodedInputStream.CreateWithLimits(new MemoryStream(bytes, writable: false), Math.Max(1, bytes.Length), MaxNesting);
+            proto = Parser.ParseFrom(input);
         }
-        if (!sawGraph || m.Nodes.Count == 0) throw new InvalidDataFormatException($"{what} is not an ONNX model: it has no graph.");
+        catch (InvalidProtocolBufferException e)
+        {
+            throw new InvalidDataFormatException($"{what} is not a valid ONNX model: {e.Message}", e);
+        }
+        var m = new OnnxModel(what, folder) { IrVersion = proto.IrVersion };
+        foreach (var o in proto.OpsetImport)
+            if (o.Domain is "" or "ai.onnx") m.Opset = o.Version;
+        if (proto.Graph is not { Node.Count: > 0 } graph) throw new InvalidDataFormatException($"{what} is not an ONNX model: it has no graph.");
+        m.ReadGraph(graph);
         return m;
     }
 
-    private void ReadGraph(ProtoReader r, string folder, string what)
+    private InvalidDataFormatException Bad(string found) => new($"{_what} is not a valid ONNX model: it holds {found}.");
+
+    private void ReadGraph(GraphProto g)
     {
-        var inputs = new List<(string, long[])>();
-        while (!r.End)
-        {
-            var (f, w) = r.Tag();
-            if (f == 1 && w == 2) Nodes.Add(ReadNode(r.Sub(r.Bytes()), folder, what));
-            else if (f == 5 && w == 2) { var t = ReadTensor(r.Sub(r.Bytes()), folder, what); Initializers[t.Name] = t; }
-            else if (f == 11 && w == 2) inputs.Add(ReadValueInfo(r.Sub(r.Bytes())));
-            else if (f == 12 && w == 2) Outputs.Add(ReadValueInfo(r.Sub(r.Bytes())).Name);
-            else r.Skip(w);
-        }
+        foreach (var t in g.Initializer) { var tensor = ReadTensor(t); Initializers[tensor.Name] = tensor; }
+        foreach (var n in g.Node) Nodes.Add(ReadNode(n));
         // Older exporters list initializers among the inputs too: the real inputs are the others.
-        Inputs.AddRange(inputs.Where(i => !Initializers.ContainsKey(i.Item1)));
+        Inputs.AddRange(g.Input.Where(i => !Initializers.ContainsKey(i.Name)).Select(i => (i.Name, Dims(i))));
+        Outputs.AddRange(g.Output.Select(o => o.Name));
     }
 
-    private static (string Name, long[] Dims) ReadValueInfo(ProtoReader r)
-    {
-        string name = ""; var dims = new List<long>();
-        while (!r.End)
-        {
-            var (f, w) = r.Tag();
-            if (f == 1 && w == 2) name = r.String();
-            else if (f == 2 && w == 2)
-            {
-                var type = r.Sub(r.Bytes());
-                while (!type.End)
-                {
-                    var (g, v) = type.Tag();
-                    if (g != 1 || v != 2) { type.Skip(v); continue; }
-                    var tensor = type.Sub(type.Bytes());
-                    while (!tensor.End)
-                    {
-                        var (h, u) = tensor.Tag();
-                        if (h != 2 || u != 2) { tensor.Skip(u); continue; }
-                        var shape = tensor.Sub(tensor.Bytes());
-                        while (!shape.End)
-                        {
-                            var (k, x) = shape.Tag();
-                            if (k != 1 || x != 2) { shape.Skip(x); continue; }
-                            var dim = shape.Sub(shape.Bytes());
-                            long d = -1;   // a named (symbolic) dimension, such as the batch
-                            while (!dim.End) { var (j, y) = dim.Tag(); if (j == 1 && y == 0) d = (long)dim.Varint(); else dim.Skip(y); }
-                            dims.Add(d);
-                        }
-                    }
-                }
-            }
-            else r.Skip(w);
-        }
-        return (name, dims.ToArray());
-    }
+    /// <summary>A value's dimensions; a named (symbolic) or missing dimension, such as the batch, is -1.</summary>
+    private static long[] Dims(ValueInfoProto v) =>
+        v.Type?.TensorType?.Shape?.Dim.Select(d => d.HasDimValue ? d.DimValue : -1).ToArray() ?? [];
 
-    private static OnnxNode ReadNode(ProtoReader r, string folder, string what)
+    private OnnxNode ReadNode(NodeProto n)
     {
-        var inputs = new List<string>(); var outputs = new List<string>();
-        string name = "", op = "", domain = "";
         var attrs = new Dictionary<string, OnnxAttribute>();
-        while (!r.End)
-        {
-            var (f, w) = r.Tag();
-            switch (f)
-            {
-                case 1 when w == 2: inputs.Add(r.String()); break;
-                case 2 when w == 2: outputs.Add(r.String()); break;
-                case 3 when w == 2: name = r.String(); break;
-                case 4 when w == 2: op = r.String(); break;
-                case 7 when w == 2: domain = r.String(); break;
-                case 5 when w == 2: var a = ReadAttribute(r.Sub(r.Bytes()), folder, what); attrs[a.Name] = a; break;
-                default: r.Skip(w); break;
-            }
-        }
-        return new OnnxNode(name, op, domain, inputs.ToArray(), outputs.ToArray(), attrs);
+        foreach (var a in n.Attribute)
+            attrs[a.Name] = new OnnxAttribute(a.Name, a.HasI ? a.I : null, a.HasF ? a.F : null, a.HasS ? Encoding.UTF8.GetString(a.S.Span) : null,
+                [.. a.Ints], [.. a.Floats], a.T is { } t ? ReadTensor(t) : null);
+        return new OnnxNode(n.Name, n.OpType, n.Domain, [.. n.Input], [.. n.Output], attrs);
     }
 
-    private static OnnxAttribute ReadAttribute(ProtoReader r, string folder, string what)
+    private OnnxTensor ReadTensor(TensorProto t)
     {
-        string name = ""; long? i = null; float? fl = null; string? s = null; OnnxTensor? t = null;
-        var ints = new List<long>(); var floats = new List<float>();
-        while (!r.End)
+        string name = t.Name;
+        long[] dims = [.. t.Dims];
+        long count = 1;
+        foreach (long d in dims)
         {
-            var (f, w) = r.Tag();
-            switch (f)
-            {
-                case 1 when w == 2: name = r.String(); break;
-                case 2 when w == 5: fl = r.Float(); break;
-                case 3 when w == 0: i = (long)r.Varint(); break;
-                case 4 when w == 2: s = r.String(); break;
-                case 5 when w == 2: t = ReadTensor(r.Sub(r.Bytes()), folder, what); break;
-                case 7: r.Floats(w, floats); break;
-                case 8: r.Int64s(w, ints); break;
-                default: r.Skip(w); break;
-            }
+            if (d < 0 || d > MaxValues || (count *= d) > MaxValues) throw Bad($"tensor `{name}` with dimensions {string.Join('x', dims)}");
         }
-        return new OnnxAttribute(name, i, fl, s, ints.ToArray(), floats.ToArray(), t);
-    }
-
-    /// <summary>Largest external data file read beside a model.</summary>
-    internal const long MaxExternalBytes = 2L << 30;
-
-    private static OnnxTensor ReadTensor(ProtoReader r, string folder, string what)
-    {
-        var dims = new List<long>(); int type = 1; string name = "";
-        var floats = new List<float>(); var ints = new List<long>(); var doubles = new List<double>();
-        byte[]? raw = null; var external = new Dictionary<string, string>(); bool isExternal = false;
-        while (!r.End)
+        if (t.Segment is not null) throw new InvalidDataFormatException($"{_what}: tensor `{name}` is stored in segments, which Dendrite does not read.");
+        int type = t.DataType;
+        ReadOnlySpan<byte> raw = default;
+        bool hasRaw = false;
+        if (t.DataLocation == TensorProto.Types.DataLocation.External)
         {
-            var (f, w) = r.Tag();
-            switch (f)
-            {
-                case 1: r.Int64s(w, dims); break;
-                case 2 when w == 0: type = (int)r.Varint(); break;
-                case 4: r.Floats(w, floats); break;
-                case 5: { var l = new List<long>(); r.Int64s(w, l); ints.AddRange(l); break; }   // int32_data
-                case 7: r.Int64s(w, ints); break;
-                case 8 when w == 2: name = r.String(); break;
-                case 9 when w == 2: raw = r.Bytes().ToArray(); break;
-                case 10 when w == 2:
-                    {
-                        var d = r.Sub(r.Bytes());
-                        while (!d.End) { var (g, v) = d.Tag(); if (g == 1 && v == 1) { d.Skip(1); } else if (g == 1 && v == 2) { var l = d.Bytes(); doubles.AddRange(MemoryMarshal.Cast<byte, double>(l).ToArray()); } else d.Skip(v); }
-                        break;
-                    }
-                case 13 when w == 2:
-                    {
-                        var e = r.Sub(r.Bytes()); string k = "", v = "";
-                        while (!e.End) { var (g, u) = e.Tag(); if (g == 1 && u == 2) k = e.String(); else if (g == 2 && u == 2) v = e.String(); else e.Skip(u); }
-                        external[k] = v; break;
-                    }
-                case 14 when w == 0: isExternal = r.Varint() == 1; break;
-                default: r.Skip(w); break;
-            }
+            raw = ReadExternal(name, t.ExternalData, count * ElementSize(type, name));
+            hasRaw = true;
         }
-        if (dims.Any(d => d < 0 || d > int.MaxValue)) throw r.Bad($"tensor `{name}` with dimensions {string.Join('x', dims)}");
-        long count = dims.Aggregate(1L, (a, b) => a * b);
-        if (isExternal) raw = ReadExternal(name, external, folder, what, count * ElementSize(type, name, what));
-        if (raw is not null)
+        else if (t.HasRawData)
         {
-            long size = ElementSize(type, name, what);
-            if (raw.LongLength != count * size) throw r.Bad($"tensor `{name}` of {count} values in {raw.Length} bytes");
-            return type switch
+            raw = t.RawData.Span;
+            hasRaw = true;
+        }
+        if (hasRaw)
+        {
+            long size = ElementSize(type, name);
+            if (raw.Length != count * size) throw Bad($"tensor `{name}` of {count} values in {raw.Length} bytes");
+            return (DataType)type switch
             {
-                1 => new(name, dims.ToArray(), MemoryMarshal.Cast<byte, float>(raw).ToArray(), null),
-                11 => new(name, dims.ToArray(), MemoryMarshal.Cast<byte, double>(raw).ToArray().Select(d => (float)d).ToArray(), null),
-                7 => new(name, dims.ToArray(), null, MemoryMarshal.Cast<byte, long>(raw).ToArray()),
-                6 => new(name, dims.ToArray(), null, MemoryMarshal.Cast<byte, int>(raw).ToArray().Select(i => (long)i).ToArray()),
-                _ => throw Unsupported(type, name, what),
+                DataType.Float => new(name, dims, MemoryMarshal.Cast<byte, float>(raw).ToArray(), null),
+                DataType.Double => new(name, dims, ToFloats(MemoryMarshal.Cast<byte, double>(raw)), null),
+                DataType.Int64 => new(name, dims, null, MemoryMarshal.Cast<byte, long>(raw).ToArray()),
+                DataType.Int32 => new(name, dims, null, ToLongs(MemoryMarshal.Cast<byte, int>(raw))),
+                _ => throw Unsupported(type, name),
             };
         }
-        OnnxTensor t = type switch
+        OnnxTensor tensor = (DataType)type switch
         {
-            1 => new(name, dims.ToArray(), floats.ToArray(), null),
-            11 => new(name, dims.ToArray(), doubles.Select(d => (float)d).ToArray(), null),
-            6 or 7 => new(name, dims.ToArray(), null, ints.ToArray()),
-            _ => throw Unsupported(type, name, what),
+            DataType.Float => new(name, dims, [.. t.FloatData], null),
+            DataType.Double => new(name, dims, [.. t.DoubleData.Select(d => (float)d)], null),
+            DataType.Int32 => new(name, dims, null, [.. t.Int32Data.Select(i => (long)i)]),
+            DataType.Int64 => new(name, dims, null, [.. t.Int64Data]),
+            _ => throw Unsupported(type, name),
         };
-        if (t.Count != count) throw r.Bad($"tensor `{name}` with {t.Count} values for dimensions {string.Join('x', dims)}");
-        return t;
+        if (tensor.Count != count) throw Bad($"tensor `{name}` with {tensor.Count} values for dimensions {string.Join('x', dims)}");
+        return tensor;
     }
 
-    private static long ElementSize(int type, string name, string what) => type switch
+    private static float[] ToFloats(ReadOnlySpan<double> v)
     {
-        1 or 6 => 4,
-        7 or 11 => 8,
-        _ => throw Unsupported(type, name, what),
+        var r = new float[v.Length];
+        for (int i = 0; i < v.Length; i++) r[i] = (float)v[i];
+        return r;
+    }
+
+    private static long[] ToLongs(ReadOnlySpan<int> v)
+    {
+        var r = new long[v.Length];
+        for (int i = 0; i < v.Length; i++) r[i] = v[i];
+        return r;
+    }
+
+    private long ElementSize(int type, string name) => (DataType)type switch
+    {
+        DataType.Float or DataType.Int32 => 4,
+        DataType.Int64 or DataType.Double => 8,
+        _ => throw Unsupported(type, name),
     };
 
-    private static InvalidDataFormatException Unsupported(int type, string name, string what) =>
-        new($"{what}: tensor `{name}` has ONNX element type {type}; Dendrite reads float (1), double (11), int32 (6) and int64 (7) tensors.");
+    private InvalidDataFormatException Unsupported(int type, string name) =>
+        new($"{_what}: tensor `{name}` has ONNX element type {type}; Dendrite reads float (1), double (11), int32 (6) and int64 (7) tensors.");
 
-    private static byte[] ReadExternal(string name, Dictionary<string, string> info, string folder, string what, long bytes)
+    /// <summary>
+    /// A tensor's bytes from its external data file: "location" must name a file inside the model's folder (no rooted path,
+    /// no "..", no link leading out), and "offset" and "length" must lie within it.
+    /// </summary>
+    private byte[] ReadExternal(string name, IEnumerable<StringStringEntryProto> entries, long bytes)
     {
+        var info = new Dictionary<string, string>();
+        foreach (var e in entries) info[e.Key] = e.Value;
         if (!info.TryGetValue("location", out var location) || location.Length == 0)
-            throw new InvalidDataFormatException($"{what}: tensor `{name}` is stored outside the model but names no file.");
-        string full = Path.GetFullPath(Path.Combine(folder, location));
-        string root = Path.GetFullPath(folder).TrimEnd(Path.DirectorySeparatorChar) + Path.DirectorySeparatorChar;
-        if (Path.IsPathRooted(location) || !full.StartsWith(root, StringComparison.Ordinal))
-            throw new InvalidDataFormatException($"{what}: tensor `{name}` points at \"{location}\", outside the model's folder. External data is read only from the folder the model is in.");
-        long offset = info.TryGetValue("offset", out var o) && long.TryParse(o, out var ov) ? ov : 0;
-        using var stream = InputFile.Open(full, $"external data of {what}", MaxExternalBytes);
-        if (offset < 0 || offset + bytes > stream.Length)
-            throw new InvalidDataFormatException($"{what}: tensor `{name}` needs {bytes} bytes at offset {offset} of \"{location}\", which holds {stream.Length}.");
+            throw new InvalidDataFormatException($"{_what}: tensor `{name}` is stored outside the model but names no file.");
+        string full = Path.GetFullPath(Path.Combine(_folder, location));
+        string root = Path.GetFullPath(_folder).TrimEnd(Path.DirectorySeparatorChar) + Path.DirectorySeparatorChar;
+        string outside = $"{_what}: tensor `{name}` points at \"{location}\", outside the model's folder. External data is read only from the folder the model is in.";
+        if (Path.IsPathRooted(location) || !full.StartsWith(root, StringComparison.Ordinal)) throw new InvalidDataFormatException(outside);
+        // Again with every link resolved, as the operating system will open it.
+        string realRoot = FilePaths.RealPath(_folder).TrimEnd(Path.DirectorySeparatorChar) + Path.DirectorySeparatorChar;
+        if (!FilePaths.RealPath(full).StartsWith(realRoot, StringComparison.Ordinal)) throw new InvalidDataFormatException(outside);
+        long offset = 0;
+        if (info.TryGetValue("offset", out var o) && !long.TryParse(o, out offset))
+            throw new InvalidDataFormatException($"{_what}: tensor `{name}` has offset \"{o}\" in \"{location}\", which is not a number.");
+        if (info.TryGetValue("length", out var l) && (!long.TryParse(l, out long length) || length != bytes))
+            throw new InvalidDataFormatException($"{_what}: tensor `{name}` needs {bytes} bytes; its external data gives length \"{l}\".");
+        using var stream = InputFile.Open(full, $"external data of {_what}", MaxExternalBytes);
+        if (offset < 0 || offset > stream.Length || bytes > stream.Length - offset)
+            throw new InvalidDataFormatException($"{_what}: tensor `{name}` needs {bytes} bytes at offset {offset} of \"{location}\", which holds {stream.Length}.");
+        MemoryBudget.Require(bytes, $"Reading tensor `{name}` of {_what}");
         var buffer = new byte[bytes];
         stream.Position = offset;
         stream.ReadExactly(buffer);
