@@ -61,7 +61,7 @@ public class CliChecksTests
         { ["train", "--validation-split", "x", .. NoData], "Invalid value received for option --validation-split. Expected a number. Received: x." },
         { ["train", "--threads", "0", .. NoData], "Invalid value received for option --threads. Expected a positive integer. Received: 0." },
         { ["train", "--hidden", "12,x", .. NoData], "Invalid value received for option --hidden. Expected positive integers separated by commas. Received: 12,x." },
-        { ["train", "--activation", "swish", .. NoData], "Invalid value received for option --activation. Expected one of linear, relu, tanh, sigmoid, softmax. Received: swish." },
+        { ["train", "--activation", "swish", .. NoData], "Invalid value received for option --activation. Expected one of linear, relu, tanh, sigmoid, softmax, log_softmax. Received: swish." },
         { ["train", "--scale", "2", .. NoData], "Invalid value received for option --scale. Expected 0-1 or raw. Received: 2." },
         { ["train", "--augment", "spin=0.1", .. NoData], "Invalid value received for option --augment: unknown `spin`. Expected translate, rotate, zoom, fill, interpolation or fill_value." },
         { ["evaluate", "--model", "m.dendrite", "--split", "val", .. NoData], "Invalid value received for option --split. Expected test or train. Received: val." },
