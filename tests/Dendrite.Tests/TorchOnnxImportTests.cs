@@ -88,6 +88,15 @@ public sealed class TorchOnnxImportTests : IClassFixture<TorchOnnxImportTests.Fi
         }
     }
 
+    /// <summary>Dendrite's onnx.proto against the onnx package's schema: same numbers, types, labels, packing for all it declares.</summary>
+    [Fact]
+    public void OurSchemaAgreesWithTheOnnxPackages()
+    {
+        using var dir = new TempDir();
+        File.WriteAllBytes(dir.File("onnx.desc"), Serialization.OnnxProto.OnnxReflection.Descriptor.SerializedData.ToByteArray());
+        Assert.StartsWith("ok ", Tools.Run("/usr/bin/python3", Tools.Interop("onnx_schema_check.py"), dir.File("onnx.desc")));
+    }
+
     [Fact]
     public void LogSoftmaxImportsAsALayerAndExportsAsLogSoftmax()
     {
