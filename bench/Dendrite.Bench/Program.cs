@@ -72,6 +72,8 @@ if (mode is "all" or "infer")
 if (mode is "all" or "gemm")
 {
     var peerGemm = peer ? Peer.Run("gemm_ceiling.py", "--lib torch --threads 2 --min-time 0.5") : null;
+    // The 10-wide backward shapes are not in the shared script: bench/peers/gemm_narrow.py measures them the same way.
+    if (peerGemm is not null && Peer.Run(Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "peers", "gemm_narrow.py")), "--threads 2") is { } narrow) peerGemm.AddRange(narrow);
     foreach (var (name, m, k, n, ta, tb, target) in Harness.GemmShapes)
     {
         double ours = Harness.GemmGflops(m, k, n, ta, tb);
