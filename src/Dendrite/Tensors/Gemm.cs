@@ -178,38 +178,39 @@ public static unsafe partial class Gemm
                         int mc = Math.Min(mc0, i1 - ic);
                         PackA(pa, mc, kc, ic, pc);
                         CompactPanels(pa, mc, kc, MR, live, steps);
+                        // B's micro-panel stays in L1 across the A micro-panels; A's block stays in L2 (see GemmBlocking).
                         for (int jr = 0; jr < nc; jr += nr)
-                        {
-                            int nw = Math.Min(nr, nc - jr);
-                            float* bPanel = pb + (long)jr * kc;
-                            for (int ir = 0; ir < mc; ir += MR)
-                            {
-                                int mh = Math.Min(MR, mc - ir);
-                                float* aPanel = pa + (long)ir * kc;
-                                float* cTile = c + (long)(ic + ir) * ldc + jc + jr;
-                                int panelLive = live[ir / MR];
-                                int* panelSteps = steps + (long)(ir / MR) * kc;
-                                if (mh == MR && nw == nr)
-                                {
-                                    if (panelLive == kc) Kernel(kc, aPanel, bPanel, cTile, ldc, overwrite, alpha);
-                                    else SparseKernel(panelLive, panelSteps, aPanel, bPanel, cTile, ldc, overwrite, alpha);
-                                }
-                                else
-                                {
-                                    if (panelLive == kc) Kernel(kc, aPanel, bPanel, tile, nr, true, 1f);
-                                    else SparseKernel(panelLive, panelSteps, aPanel, bPanel, tile, nr, true, 1f);
-                                    for (int r = 0; r < mh; r++)
-                                    {
-                                        var src = new Span<float>(tile + r * nr, nw);
-                                        var dst = new Span<float>(cTile + (long)r * ldc, nw);
-                                        if (overwrite) System.Numerics.Tensors.TensorPrimitives.Multiply(src, alpha, dst);
-                                        else System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(src, alpha, dst, dst);
-                                    }
-                                }
-                            }
-                        }
+                            for (int ir = 0; ir < mc; ir += MR) Tile(ir, jr, mc, nc, kc, ic, jc, pa, pb, live, steps, tile, overwrite);
                     }
                 }
+            }
+        }
+
+        /// <summary>
+        /// The register tile at (ir, jr) of the packed blocks, into C (or through the scratch tile at C's edges).
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private void Tile(int ir, int jr, int mc, int nc, int kc, int ic, int jc, float* pa, float* pb, int* live, int* steps, float* tile, bool overwrite)
+        {
+            int nr = NR, mh = Math.Min(MR, mc - ir), nw = Math.Min(nr, nc - jr);
+            float* aPanel = pa + (long)ir * kc, bPanel = pb + (long)jr * kc;
+            float* cTile = c + (long)(ic + ir) * ldc + jc + jr;
+            int panelLive = live[ir / MR];
+            int* panelSteps = steps + (long)(ir / MR) * kc;
+            if (mh == MR && nw == nr)
+            {
+                if (panelLive == kc) Kernel(kc, aPanel, bPanel, cTile, ldc, overwrite, alpha);
+                else SparseKernel(panelLive, panelSteps, aPanel, bPanel, cTile, ldc, overwrite, alpha);
+                return;
+            }
+            if (panelLive == kc) Kernel(kc, aPanel, bPanel, tile, nr, true, 1f);
+            else SparseKernel(panelLive, panelSteps, aPanel, bPanel, tile, nr, true, 1f);
+            for (int r = 0; r < mh; r++)
+            {
+                var src = new Span<float>(tile + r * nr, nw);
+                var dst = new Span<float>(cTile + (long)r * ldc, nw);
+                if (overwrite) System.Numerics.Tensors.TensorPrimitives.Multiply(src, alpha, dst);
+                else System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(src, alpha, dst, dst);
             }
         }
 
