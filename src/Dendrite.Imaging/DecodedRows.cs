@@ -43,8 +43,9 @@ internal sealed class DecodedRows : ImageRows
     private static string Name(IImageFormat format) => format.Name.ToUpperInvariant() is var n && n == "WEBP" ? "WebP" : n;
 
     /// <summary>
-    /// Identifies the picture at <paramref name="stream"/>'s position (seekable) from its header, checks its size and
-    /// that its bytes are all there; null when it is none of the formats ImageSharp reads here.
+    /// Identifies the picture at <paramref name="stream"/>'s position (seekable) from its header and checks its size;
+    /// null when it is none of the formats ImageSharp reads here. That its bytes are all there is checked before decoding,
+    /// after the caller's own size limits have had their say.
     /// </summary>
     public static DecodedRows? TryOpen(Stream stream, string source)
     {
@@ -66,7 +67,6 @@ internal sealed class DecodedRows : ImageRows
         if (info.Width <= 0 || info.Height <= 0 || info.Width > Png.MaxSide || info.Height > Png.MaxSide || (long)info.Width * info.Height > Png.MaxPixels)
             throw new InvalidDataFormatException($"{source}: {name} image size {info.Width}×{info.Height} is out of range (at most {Png.MaxPixels:N0} pixels, {Png.MaxSide:N0} on a side).");
         stream.Position = start;
-        if (Truncated(stream, source, name) is { } cut) throw cut;
         return new DecodedRows(stream, source, format, info);
     }
 
@@ -87,6 +87,8 @@ internal sealed class DecodedRows : ImageRows
 
     private void Decode()
     {
+        _stream.Position = _start;
+        if (Truncated(_stream, Source, FormatName) is { } cut) throw cut;
         _stream.Position = _start;
         try { _image = SixLabors.ImageSharp.Image.Load<Rgba32>(Decoders.Configuration, _stream); }
         catch (Exception e) when (IsDecoderError(e)) { throw Wrap(e, Source, FormatName); }
