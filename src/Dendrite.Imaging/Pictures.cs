@@ -42,12 +42,4 @@ public static class Pictures
         return DecodedRows.TryOpen(stream, source)
             ?? throw new InvalidDataFormatException($"{source}: not a {Formats} picture (its first bytes match none of them).");
     }
-
-    /// <summary>Opens the picture file at <paramref name="path"/> (at most <see cref="MaxFileBytes"/>) and brings it to MNIST's form: what <c>dendrite predict</c> does with a picture.</summary>
-    public static float[] ToMnist(string path)
-    {
-        using var fs = InputFile.Open(path, $"a {Formats} picture", MaxFileBytes);
-        using var rows = Open(fs, path);
-        return Digitizer.ToMnist(rows);
-    }
 }
