@@ -44,6 +44,7 @@ internal static class Ceiling
             Console.WriteLine($"  {Simd.Describe(w),-16} 1 thread {one,6:F0} GFLOP/s, {threads} threads {all,6:F0} GFLOP/s{(w == Gemm.VectorWidth ? "   <- the GEMM's path" : "")}");
             if (w == Gemm.VectorWidth) forGemm = all;
         }
+        Console.WriteLine($"Caches: {CacheInfo.Describe()}; GEMM blocking on the {Simd.Describe(Gemm.VectorWidth)} path: {GemmBlocking.For(Gemm.VectorWidth)}");
         return forGemm;
     }
 

@@ -83,9 +83,11 @@ internal static class Cnn
     }
 
     /// <summary>Time per op of one forward pass in inference mode, for a batch of <paramref name="batch"/> test images.</summary>
-    public static void ProfileInference(Dataset test, string arch, int batch, int reps = 300)
+    public static void ProfileInference(Dataset test, string arch, int batch, int reps = 300) => ProfileInference(test, Build(arch), batch, reps);
+
+    /// <summary>Microseconds per op of one inference pass of <paramref name="model"/> on the first <paramref name="batch"/> test images.</summary>
+    public static void ProfileInference(Dataset test, Sequential model, int batch, int reps = 300)
     {
-        var model = Build(arch);
         model.Build(28, 28);
         var x = test.ImagesAsTensor();
         model.Predict(x[0..batch]);

@@ -16,6 +16,7 @@ using Dendrite.Optimizers;
 //   stands in for an AVX2-only machine, DOTNET_EnableAVX2=0 for one without AVX2 or FMA).
 //   ... -- cnn | cnn-big | cnn-infer | cnn-profile [convnet|cnn]     # Keras's MNIST convnets against torch_cnn.py
 //   ... -- cnn-infer-profile [convnet|cnn] [batch]                   # time per op of one inference pass
+//   ... -- infer-profile [batch]                                     # the same for 784-1024-10
 //   ... -- bdn [BenchmarkDotNet args]                                # kernel micro-benchmarks
 //   --no-peer skips PyTorch.
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
@@ -108,6 +109,7 @@ if (mode is "all" or "cnn-infer")
     Row("convnet one-image prediction", single * 1e6, p?.GetProperty("single_median_us").GetDouble(), "µs", 1.0, fmt: "F1");
     Row("convnet 10,000 images in batches of 1000", batch10k, p?.GetProperty("test10k_min_s").GetDouble(), "s", 1.0, fmt: "F4");
 }
+if (mode == "infer-profile") Cnn.ProfileInference(test, Harness.Mlp([1024], raw: false), argv.Count > 1 ? int.Parse(argv[1]) : 1, reps: 3000);
 if (mode == "cnn-infer-profile") Cnn.ProfileInference(test, argv.Count > 1 ? argv[1] : "convnet", argv.Count > 2 ? int.Parse(argv[2]) : 1);
 if (mode == "cnn-profile") Cnn.Profile(train, argv.Count > 1 ? argv[1] : "convnet", cnnOpt, cnnLr);
 if (mode == "profile") Harness.Profile(train, [1024], 128, raw: false, lr: 0.1f);

@@ -69,6 +69,93 @@ public class GemmTests
         Assert.Contains("operand A", ex.Message);
     }
 
+    [Theory]
+    [InlineData(1, 1024, 784)]
+    [InlineData(1, 10, 1024)]
+    [InlineData(2, 300, 129)]
+    [InlineData(3, 37, 100)]
+    [InlineData(4, 1030, 65)]
+    public void FewRowsSkipZeroStepsAndNeverReadTheirRowsOfB(int m, int n, int k)
+    {
+        // Mostly-zero inputs, as a digit's pixels or a ReLU layer's outputs are; a step zero in every row has NaN in its row
+        // of B, which must never be read. The result must equal the reference computed with those rows of B set to zero.
+        var rng = new Rng(11);
+        foreach (int width in WidthsToTest())
+            foreach (bool accumulate in new[] { false, true })
+            {
+                float[] a = Random(rng, m * k), b = Random(rng, k * n), c0 = Random(rng, m * n);
+                for (int i = 0; i < a.Length; i++) if (rng.Uniform(0, 1) < 0.7f) a[i] = 0;
+                if (m > 1) Array.Clear(a, k, k);                                   // a whole row of zeros
+                float[] bZeroed = (float[])b.Clone();
+                for (int p = 0; p < k; p++)
+                {
+                    bool dead = true;
+                    for (int i = 0; i < m; i++) dead &= a[i * k + p] == 0;
+                    if (!dead) continue;
+                    for (int j = 0; j < n; j++) { b[p * n + j] = float.NaN; bZeroed[p * n + j] = 0; }
+                }
+                float[] expected = (float[])c0.Clone(), actual = (float[])c0.Clone();
+                Gemm.Reference(false, false, m, n, k, a, k, bZeroed, n, expected, n, accumulate, 0.5f);
+                WithWidth(width, () => Gemm.Multiply(false, false, m, n, k, a, k, b, n, actual, n, accumulate, 0.5f));
+                for (int i = 0; i < expected.Length; i++)
+                    Assert.True(Math.Abs(expected[i] - actual[i]) <= 1e-4f * (1 + Math.Abs(expected[i])) * Math.Sqrt(k),
+                        $"width {width} acc={accumulate} {m}x{n}x{k}: element {i} expected {expected[i]} got {actual[i]}");
+            }
+    }
+
+    [Fact]
+    public void FewRowsStillPropagateANaNInput()
+    {
+        float[] a = new float[784], b = new float[784 * 10], c = new float[10];
+        a[5] = float.NaN;
+        Gemm.Multiply(false, false, 1, 10, 784, a, 784, b, 10, c, 10);
+        Assert.All(c, v => Assert.True(float.IsNaN(v)));
+    }
+
+    [Fact]
+    public void FewRowsAreBitwiseTheSameOnOneThreadAndTwo()
+    {
+        // One image through a 784-1024 layer streams 3.2 MB of weights: more than a core's L2, so it runs on both cores.
+        var rng = new Rng(6);
+        int k = 784, n = 1024;
+        float[] a = Random(rng, 2 * k), b = Random(rng, k * n), one = new float[2 * n], two = new float[2 * n];
+        int saved = Parallelism.MaxThreads;
+        try
+        {
+            Parallelism.MaxThreads = 1;
+            Gemm.Multiply(false, false, 2, n, k, a, k, b, n, one, n);
+            Parallelism.MaxThreads = 2;
+            Gemm.Multiply(false, false, 2, n, k, a, k, b, n, two, n);
+        }
+        finally { Parallelism.MaxThreads = saved; }
+        Assert.Equal(one, two);
+    }
+
+    [Theory]
+    [InlineData(16, 48 << 10, 12, 1 << 20, 320, 408)]   // Zen 5: full-width AVX-512, 48 KiB 12-way L1d, 1 MiB L2
+    [InlineData(16, 32 << 10, 8, 1 << 20, 192, 680)]    // Zen 4: 32 KiB 8-way L1d
+    [InlineData(8, 32 << 10, 8, 512 << 10, 384, 168)]   // Zen 2: AVX2 only, 512 KiB L2
+    [InlineData(4, 64 << 10, 4, 4 << 20, 1024, 510)]    // a 128-bit ARM64 core with a 64 KiB 4-way L1d and a 4 MiB L2
+    public void BlockingFollowsTheCaches(int width, int l1, int ways, int l2, int kc, int mc)
+    {
+        var blocking = GemmBlocking.Derive(width, l1, ways, l2);
+        Assert.Equal(kc, blocking.Kc);
+        Assert.Equal(mc, blocking.Mc);
+        Assert.Equal(0, blocking.Mc % (width == 16 ? 8 : 6));
+        Assert.Equal(0, blocking.Nc % (2 * width));
+        Assert.True((long)blocking.Kc * 2 * width * sizeof(float) <= l1, "the B micro-panel fits L1");
+    }
+
+    [Fact]
+    public void BlockingCanBeOverriddenAndRejectsNonsense()
+    {
+        Assert.Equal(new GemmBlocking(256, 96, 1024), GemmBlocking.Derive(16, 48 << 10, 12, 1 << 20, "256,96,1024"));
+        var ex = Assert.Throws<InvalidOperationException>(() => GemmBlocking.Derive(16, 48 << 10, 12, 1 << 20, "256,0"));
+        Assert.Contains("DENDRITE_GEMM_BLOCKING", ex.Message);
+        Assert.InRange(CacheInfo.L1Bytes, 8 << 10, 512 << 10);
+        Assert.InRange(CacheInfo.L2Bytes, 64 << 10, 64 << 20);
+    }
+
     internal static IEnumerable<int> WidthsToTest()
     {
         yield return 4;

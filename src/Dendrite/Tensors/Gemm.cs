@@ -26,9 +26,13 @@ public static unsafe partial class Gemm
 
     /// <summary>Outputs with at most this many rows stream B instead of packing it (single-image prediction).</summary>
     private const int SmallM = 4;
-    internal static int KcTarget = 320;
-    internal static int McTarget = 192;
-    internal static int NcTarget = 2048;
+
+    /// <summary>Depth of a packed block (k-direction): see <see cref="GemmBlocking"/>.</summary>
+    private static int KcTarget => GemmBlocking.For(VectorWidth).Kc;
+    /// <summary>Rows of A packed at once.</summary>
+    private static int McTarget => GemmBlocking.For(VectorWidth).Mc;
+    /// <summary>Columns of B packed at once.</summary>
+    private static int NcTarget => GemmBlocking.For(VectorWidth).Nc;
 
     /// <summary>Vector width in floats used by every GEMM path: 16, 8 or 4 (see <see cref="Simd.Floats"/>). Tests may lower it.</summary>
     internal static int VectorWidth = Simd.Floats;
@@ -54,7 +58,7 @@ public static unsafe partial class Gemm
                 return;
             }
             var job = new Job(transA, transB, m, n, k, pa, lda, pb, ldb, pc, ldc, accumulate, alpha);
-            int threads = ChooseThreads(m, n, k, out bool splitN);
+            int threads = m <= SmallM && !transB ? FewRowsThreads(transA, m, n, k, pa, lda, out bool splitN) : ChooseThreads(m, n, k, out splitN);
             if (threads > 1 && Parallelism.TryAcquire())
             {
                 try
@@ -82,13 +86,26 @@ public static unsafe partial class Gemm
         splitN = true;
         int threads = Parallelism.MaxThreads;
         double flops = 2.0 * m * n * k;
-        if (m <= SmallM) return 1;   // memory-bound: a second core sharing the host core slows the median call (measured)
         if (threads <= 1 || flops < 2e6) return 1;
         threads = (int)Math.Min(threads, Math.Max(1, flops / 1e6));
         if (n >= NR * 2 * threads && (n >= m || m < MR * 4 * threads)) return threads;
         if (m >= MR * 4 * threads) { splitN = false; return threads; }
         if (n >= NR * 2 * 2) return 2;
         return 1;
+    }
+
+    /// <summary>
+    /// Few rows stream the live rows of B (<see cref="FewRows{TV}"/>): memory-bound, so a second core pays once those rows
+    /// outgrow one core's L1 cache and come from L2 or L3, where two cores draw twice the bandwidth; below that, handing a
+    /// part to a worker (about a microsecond) costs as much as the work. A worker slow to wake costs nothing: the caller
+    /// claims its part (<see cref="Parallelism"/>). Measured on one image through 784-1024: 8.0 µs on one core, 5.6 on two.
+    /// </summary>
+    private static int FewRowsThreads(bool transA, int m, int n, int k, float* a, int lda, out bool splitN)
+    {
+        splitN = true;
+        if (Parallelism.MaxThreads <= 1 || n < 4 * NR) return 1;
+        long streamed = (long)LiveSteps(transA, k, a, lda, m) * n * sizeof(float);
+        return streamed >= CacheInfo.L1Bytes ? Math.Min(Parallelism.MaxThreads, n / (2 * NR)) : 1;
     }
 
     private static readonly SplitJob SharedJob = new();
@@ -283,108 +300,12 @@ public static unsafe partial class Gemm
             }
         }
 
-        /// <summary>
-        /// A few rows of C (one image at a time): packing B would copy all of it for a handful of rows, so stream B's
-        /// rows instead, C[i, :] += α·a[i, p]·B[p, :], four rows of C at a time so that each B row is loaded once.
-        /// </summary>
+        /// <summary>A few rows of C: see <see cref="FewRows{TV}"/>.</summary>
         private void FewRows(int i0, int i1, int j0, int j1)
         {
-            int w = j1 - j0;
-            if (w <= 16 && VectorWidth == 16) { FewRowsNarrow(i0, i1, j0, j1); return; }
-            for (int i = i0; i < i1; i += 4)
-            {
-                int rows = Math.Min(4, i1 - i);
-                float* c0 = c + (long)i * ldc + j0, c1 = rows > 1 ? c0 + ldc : c0, c2 = rows > 2 ? c0 + 2L * ldc : c0, c3 = rows > 3 ? c0 + 3L * ldc : c0;
-                if (!accumulate) for (int r = 0; r < rows; r++) new Span<float>(c0 + (long)r * ldc, w).Clear();
-                for (int p = 0; p < k; p++)
-                {
-                    float x0 = 0, x1 = 0, x2 = 0, x3 = 0;
-                    for (int r = 0; r < rows; r++)
-                    {
-                        float v = alpha * (transA ? a[(long)p * lda + i + r] : a[(long)(i + r) * lda + p]);
-                        if (r == 0) x0 = v; else if (r == 1) x1 = v; else if (r == 2) x2 = v; else x3 = v;
-                    }
-                    float* brow = b + (long)p * ldb + j0;
-                    int j = 0;
-                    if (VectorWidth == 16)
-                    {
-                        Vector512<float> v0 = Vector512.Create(x0), v1 = Vector512.Create(x1), v2 = Vector512.Create(x2), v3 = Vector512.Create(x3);
-                        for (; j <= w - 16; j += 16)
-                        {
-                            var bv = Vector512.Load(brow + j);
-                            Vector512.Store(Vector512.FusedMultiplyAdd(v0, bv, Vector512.Load(c0 + j)), c0 + j);
-                            if (rows > 1) Vector512.Store(Vector512.FusedMultiplyAdd(v1, bv, Vector512.Load(c1 + j)), c1 + j);
-                            if (rows > 2) Vector512.Store(Vector512.FusedMultiplyAdd(v2, bv, Vector512.Load(c2 + j)), c2 + j);
-                            if (rows > 3) Vector512.Store(Vector512.FusedMultiplyAdd(v3, bv, Vector512.Load(c3 + j)), c3 + j);
-                        }
-                    }
-                    else if (VectorWidth == 8)
-                    {
-                        Vector256<float> v0 = Vector256.Create(x0), v1 = Vector256.Create(x1), v2 = Vector256.Create(x2), v3 = Vector256.Create(x3);
-                        for (; j <= w - 8; j += 8)
-                        {
-                            var bv = Vector256.Load(brow + j);
-                            Vector256.Store(Vector256.MultiplyAddEstimate(v0, bv, Vector256.Load(c0 + j)), c0 + j);
-                            if (rows > 1) Vector256.Store(Vector256.MultiplyAddEstimate(v1, bv, Vector256.Load(c1 + j)), c1 + j);
-                            if (rows > 2) Vector256.Store(Vector256.MultiplyAddEstimate(v2, bv, Vector256.Load(c2 + j)), c2 + j);
-                            if (rows > 3) Vector256.Store(Vector256.MultiplyAddEstimate(v3, bv, Vector256.Load(c3 + j)), c3 + j);
-                        }
-                    }
-                    else
-                    {
-                        Vector128<float> v0 = Vector128.Create(x0), v1 = Vector128.Create(x1), v2 = Vector128.Create(x2), v3 = Vector128.Create(x3);
-                        for (; j <= w - 4; j += 4)
-                        {
-                            var bv = Vector128.Load(brow + j);
-                            Vector128.Store(Vector128.MultiplyAddEstimate(v0, bv, Vector128.Load(c0 + j)), c0 + j);
-                            if (rows > 1) Vector128.Store(Vector128.MultiplyAddEstimate(v1, bv, Vector128.Load(c1 + j)), c1 + j);
-                            if (rows > 2) Vector128.Store(Vector128.MultiplyAddEstimate(v2, bv, Vector128.Load(c2 + j)), c2 + j);
-                            if (rows > 3) Vector128.Store(Vector128.MultiplyAddEstimate(v3, bv, Vector128.Load(c3 + j)), c3 + j);
-                        }
-                    }
-                    for (; j < w; j++)
-                    {
-                        float bj = brow[j];
-                        c0[j] = float.MultiplyAddEstimate(x0, bj, c0[j]);
-                        if (rows > 1) c1[j] = float.MultiplyAddEstimate(x1, bj, c1[j]);
-                        if (rows > 2) c2[j] = float.MultiplyAddEstimate(x2, bj, c2[j]);
-                        if (rows > 3) c3[j] = float.MultiplyAddEstimate(x3, bj, c3[j]);
-                    }
-                }
-            }
-        }
-
-        /// <summary>
-        /// A few rows and at most 16 columns (one image through the 10-class layer): one 16-lane accumulator per row
-        /// holds a whole output row; each step loads 16 floats of B's row p, of which lanes past the row's end are
-        /// ignored. Those loads stay inside B: rows whose 16-float read would pass B's last valid element are done scalar.
-        /// </summary>
-        private void FewRowsNarrow(int i0, int i1, int j0, int j1)
-        {
-            int w = j1 - j0;
-            long lastValid = (long)(k - 1) * ldb + j1;                      // one past B's last element used
-            int pVector = (int)Math.Clamp((lastValid - 16 - j0) / ldb + 1, 0, k); // rows p < pVector can load 16 floats
-            float* tmp = stackalloc float[16];
-            for (int i = i0; i < i1; i++)
-            {
-                Vector512<float> acc0 = default, acc1 = default;
-                int p = 0;
-                for (; p + 1 < pVector; p += 2)
-                {
-                    float a0 = transA ? a[(long)p * lda + i] : a[(long)i * lda + p];
-                    float a1 = transA ? a[(long)(p + 1) * lda + i] : a[(long)i * lda + p + 1];
-                    acc0 = Vector512.FusedMultiplyAdd(Vector512.Create(a0), Vector512.Load(b + (long)p * ldb + j0), acc0);
-                    acc1 = Vector512.FusedMultiplyAdd(Vector512.Create(a1), Vector512.Load(b + (long)(p + 1) * ldb + j0), acc1);
-                }
-                Vector512.Store(acc0 + acc1, tmp);
-                for (; p < k; p++)
-                {
-                    float av = transA ? a[(long)p * lda + i] : a[(long)i * lda + p];
-                    for (int j = 0; j < w; j++) tmp[j] = MathF.FusedMultiplyAdd(av, b[(long)p * ldb + j0 + j], tmp[j]);
-                }
-                float* cc = c + (long)i * ldc + j0;
-                for (int j = 0; j < w; j++) cc[j] = accumulate ? cc[j] + alpha * tmp[j] : alpha * tmp[j];
-            }
+            if (VectorWidth == 16) FewRows<Floats512>(transA, k, a, lda, b, ldb, c, ldc, i0, i1, j0, j1, accumulate, alpha);
+            else if (VectorWidth == 8) FewRows<Floats256>(transA, k, a, lda, b, ldb, c, ldc, i0, i1, j0, j1, accumulate, alpha);
+            else FewRows<Floats128>(transA, k, a, lda, b, ldb, c, ldc, i0, i1, j0, j1, accumulate, alpha);
         }
 
         /// <summary>
@@ -561,13 +482,21 @@ public static unsafe partial class Gemm
     /// <summary>Per-thread, 64-byte-aligned packing buffers; grown, never shrunk, never freed (one set per kernel thread).</summary>
     private sealed class Buffers
     {
-        private float* _a, _b, _tile, _scratch;
-        private long _aLen, _bLen, _tileLen, _scratchLen;
+        private float* _a, _b, _tile, _scratch, _fewRows;
+        private long _aLen, _bLen, _tileLen, _scratchLen, _fewRowsLen, _stepsLen;
+        private int* _steps;
 
         public float* A(long n) => Grow(ref _a, ref _aLen, n);
         public float* B(long n) => Grow(ref _b, ref _bLen, n);
         public float* Tile(long n) => Grow(ref _tile, ref _tileLen, n);
         public float* Scratch(long n) => Grow(ref _scratch, ref _scratchLen, n);
+        public float* FewRows(long n) => Grow(ref _fewRows, ref _fewRowsLen, n);
+        public int* Steps(long n)
+        {
+            var p = (float*)_steps;
+            p = Grow(ref p, ref _stepsLen, n);
+            return _steps = (int*)p;
+        }
 
         private static float* Grow(ref float* p, ref long len, long n)
         {
@@ -584,6 +513,8 @@ public static unsafe partial class Gemm
             if (_b != null) NativeMemory.AlignedFree(_b);
             if (_tile != null) NativeMemory.AlignedFree(_tile);
             if (_scratch != null) NativeMemory.AlignedFree(_scratch);
+            if (_fewRows != null) NativeMemory.AlignedFree(_fewRows);
+            if (_steps != null) NativeMemory.AlignedFree(_steps);
         }
     }
 }

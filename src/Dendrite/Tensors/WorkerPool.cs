@@ -10,7 +10,9 @@ internal interface IParallelWork
 
 /// <summary>
 /// A fixed set of worker threads that run the parts of one job at a time. Dispatch costs no
-/// allocation and no lock: the caller bumps a generation counter that idle workers watch. A worker
+/// allocation and no lock: the caller publishes a ticket (the job's generation and its next unclaimed part) that idle
+/// workers watch, and every thread, the caller included, claims parts from it until none is left; so a job never waits
+/// for a thread that is slow to wake, and a part's result does not depend on which thread ran it. A worker
 /// spins for a short while after each job (a training step's kernels come every few tens of
 /// microseconds, and waking a blocked thread on a virtual machine can take far longer than that),
 /// then blocks on its event so an idle process burns no CPU. One caller at a time gets the pool; a
@@ -24,8 +26,9 @@ public static class Parallelism
     private static int _busy;
     private static IParallelWork? _work;
     private static int _parts;
-    private static int _pending;
-    private static long _generation;
+    private static int _remaining;
+    /// <summary>The job's generation (high 32 bits) and the next part not yet claimed (low 32 bits), claimed by compare-exchange.</summary>
+    private static long _ticket;
     private static Exception? _error;
     private static readonly object StartLock = new();
 
@@ -66,23 +69,41 @@ public static class Parallelism
         _work = work;
         _parts = parts;
         _error = null;
-        Volatile.Write(ref _pending, parts - 1);
-        Interlocked.Increment(ref _generation);                // full fence: published before any worker can see it
+        Volatile.Write(ref _remaining, parts);
+        long generation = (Volatile.Read(ref _ticket) >> 32) + 1;
+        Interlocked.Exchange(ref _ticket, generation << 32);    // full fence: the job is published before any part can be claimed
         for (int i = 0; i < parts - 1; i++) _workers[i].WakeIfSleeping();
-        try { work.Execute(0, parts); }
-        finally
-        {
-            var spin = new SpinWait();
-            while (Volatile.Read(ref _pending) != 0) spin.SpinOnce(sleep1Threshold: -1);
-            _work = null;
-        }
-        if (_error is { } e) throw new AggregateException("A kernel worker thread failed.", e);
+        Exception? own = null;
+        try { ClaimParts(generation); }
+        catch (Exception e) { own = e; }
+        // Parts are claimed, not assigned: a worker that wakes late finds them done by this thread (so a split never waits
+        // on a sleeping thread); one that has claimed a part is waited for.
+        var spin = new SpinWait();
+        while (Volatile.Read(ref _remaining) != 0) spin.SpinOnce(sleep1Threshold: -1);
+        _work = null;
+        if (own is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(own);
+        if (_error is { } e2) throw new AggregateException("A kernel worker thread failed.", e2);
     }
 
-    /// <summary>
-    /// Runs parts 0..parts-1 of <paramref name="work"/> on the pool when it is free, or all of them on the calling
-    /// thread when another caller holds it (or one part is asked for). Parts must not write the same outputs.
-    /// </summary>
+    /// <summary>Runs unclaimed parts of job <paramref name="generation"/> until none is left. A part's exception is rethrown
+    /// after it is counted as done, so the job still completes.</summary>
+    private static void ClaimParts(long generation)
+    {
+        Exception? first = null;
+        while (true)
+        {
+            long t = Volatile.Read(ref _ticket);
+            if (t >> 32 != generation) break;
+            int part = (int)(t & 0xFFFFFFFF), parts = _parts;
+            if (part >= parts) break;
+            if (Interlocked.CompareExchange(ref _ticket, t + 1, t) != t) continue;
+            try { _work!.Execute(part, parts); }
+            catch (Exception e) { first ??= e; }
+            finally { Interlocked.Decrement(ref _remaining); }
+        }
+        if (first is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(first);
+    }
+
     internal static void RunOrInline(IParallelWork work, int parts)
     {
         if (parts > 1 && TryAcquire())
@@ -102,7 +123,7 @@ public static class Parallelism
             if (_workers.Length >= count) return;
             var all = new Worker[count];
             Array.Copy(_workers, all, _workers.Length);
-            for (int i = _workers.Length; i < count; i++) all[i] = new Worker(i + 1, Volatile.Read(ref _generation));
+            for (int i = _workers.Length; i < count; i++) all[i] = new Worker(i + 1, Volatile.Read(ref _ticket) >> 32);
             _workers = all;
         }
     }
@@ -121,7 +142,6 @@ public static class Parallelism
     private sealed class Worker
     {
         private readonly ManualResetEventSlim _wake = new(false, 0);
-        private readonly int _part;
         private long _seen;
         private int _sleeping;
         private long _allocated;
@@ -129,11 +149,10 @@ public static class Parallelism
         /// <summary>Bytes this worker thread had allocated when it finished its last part.</summary>
         public long Allocated => Volatile.Read(ref _allocated);
 
-        public Worker(int part, long generation)
+        public Worker(int number, long generation)
         {
-            _part = part;
             _seen = generation;
-            new Thread(Loop) { IsBackground = true, Name = $"dendrite-kernel-{part}" }.Start();
+            new Thread(Loop) { IsBackground = true, Name = $"dendrite-kernel-{number}" }.Start();
         }
 
         public void WakeIfSleeping()
@@ -147,24 +166,20 @@ public static class Parallelism
             {
                 long idleSince = Stopwatch.GetTimestamp();
                 var spin = new SpinWait();
-                while (Volatile.Read(ref _generation) == _seen)
+                while (Volatile.Read(ref _ticket) >> 32 == _seen)
                 {
                     if (Stopwatch.GetTimestamp() - idleSince < SpinTicks) { spin.SpinOnce(sleep1Threshold: -1); continue; }
-                    // Dekker-style hand-off: announce sleep, then re-check; Run() bumps the generation, then checks _sleeping.
+                    // Dekker-style hand-off: announce sleep, then re-check; Run() publishes the ticket, then checks _sleeping.
                     Interlocked.Exchange(ref _sleeping, 1);
-                    if (Volatile.Read(ref _generation) == _seen) _wake.Wait();
+                    if (Volatile.Read(ref _ticket) >> 32 == _seen) _wake.Wait();
                     _wake.Reset();
                     Interlocked.Exchange(ref _sleeping, 0);
                     idleSince = Stopwatch.GetTimestamp();
                 }
-                _seen = Volatile.Read(ref _generation);
-                if (_part < _parts)
-                {
-                    try { _work!.Execute(_part, _parts); }
-                    catch (Exception e) { _error = e; }
-                    Volatile.Write(ref _allocated, GC.GetAllocatedBytesForCurrentThread());
-                    Interlocked.Decrement(ref _pending);
-                }
+                _seen = Volatile.Read(ref _ticket) >> 32;
+                try { ClaimParts(_seen); }
+                catch (Exception e) { _error = e; }
+                Volatile.Write(ref _allocated, GC.GetAllocatedBytesForCurrentThread());
             }
         }
     }
