@@ -77,10 +77,11 @@ internal sealed class DecodedRows : ImageRows
     {
         if (_image is null) Decode();
         int y = RowsRead;
+        var all = _pixels.Span;
         for (int x = 0; x < Width; x++)
         {
             var (sx, sy) = ExifOrientation.Source(_orientation, x, y, _storedWidth, _storedHeight);
-            var p = _pixels.IsEmpty ? _image![sx, sy] : _pixels.Span[sy * _storedWidth + sx];
+            var p = all.IsEmpty ? _image![sx, sy] : all[sy * _storedWidth + sx];
             row[4 * x] = p.R; row[4 * x + 1] = p.G; row[4 * x + 2] = p.B; row[4 * x + 3] = p.A;
         }
     }
