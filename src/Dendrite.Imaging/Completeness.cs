@@ -1,3 +1,5 @@
+using System.Buffers.Binary;
+
 namespace Dendrite.Imaging;
 
 /// <summary>
@@ -67,22 +69,22 @@ internal static class Completeness
     {
         Span<byte> h = stackalloc byte[34];
         if (s.ReadAtLeast(h, h.Length, throwOnEndOfStream: false) < h.Length) return "it ends inside the header";
-        long offset = BitConverter.ToUInt32(h[10..]);
-        uint infoSize = BitConverter.ToUInt32(h[14..]);
+        long offset = BinaryPrimitives.ReadUInt32LittleEndian(h[10..]);
+        uint infoSize = BinaryPrimitives.ReadUInt32LittleEndian(h[14..]);
         long width, height;
         int bitsPerPixel;
         uint compression = 0, imageSize = 0;
         if (infoSize == 12)
         {
-            width = BitConverter.ToUInt16(h[18..]); height = BitConverter.ToInt16(h[20..]); bitsPerPixel = BitConverter.ToUInt16(h[24..]);
+            width = BinaryPrimitives.ReadUInt16LittleEndian(h[18..]); height = BinaryPrimitives.ReadInt16LittleEndian(h[20..]); bitsPerPixel = BinaryPrimitives.ReadUInt16LittleEndian(h[24..]);
         }
         else
         {
             if (infoSize < 40) return null;
             Span<byte> more = stackalloc byte[4];
             if (s.ReadAtLeast(more, 4, throwOnEndOfStream: false) < 4) return "it ends inside the header";
-            width = BitConverter.ToInt32(h[18..]); height = BitConverter.ToInt32(h[22..]); bitsPerPixel = BitConverter.ToUInt16(h[28..]);
-            compression = BitConverter.ToUInt32(h[30..]); imageSize = BitConverter.ToUInt32(more);
+            width = BinaryPrimitives.ReadInt32LittleEndian(h[18..]); height = BinaryPrimitives.ReadInt32LittleEndian(h[22..]); bitsPerPixel = BinaryPrimitives.ReadUInt16LittleEndian(h[28..]);
+            compression = BinaryPrimitives.ReadUInt32LittleEndian(h[30..]); imageSize = BinaryPrimitives.ReadUInt32LittleEndian(more);
         }
         // BI_RGB, BI_BITFIELDS and BI_ALPHABITFIELDS store rows padded to 4 bytes; the others say their size.
         long need = compression is 0 or 3 or 6 ? offset + (bitsPerPixel * Math.Abs(width) + 31) / 32 * 4 * Math.Abs(height) : imageSize > 0 ? offset + imageSize : 0;
@@ -118,7 +120,7 @@ internal static class Completeness
     {
         Span<byte> head = stackalloc byte[12];
         if (s.ReadAtLeast(head, head.Length, throwOnEndOfStream: false) < head.Length) return "it ends inside the header";
-        long declared = 8L + BitConverter.ToUInt32(head[4..]);
+        long declared = 8L + BinaryPrimitives.ReadUInt32LittleEndian(head[4..]);
         return declared > size ? $"its RIFF header counts {declared:N0} bytes, the file has {size:N0}" : null;
     }
 
