@@ -5,14 +5,19 @@ namespace Dendrite.Imaging;
 /// <summary>
 /// Whether a picture's bytes are all there, read from the file's own structure before its pixels are decoded.
 /// ImageSharp's decoders are lenient: a JPEG, BMP, GIF or WebP cut short (an upload that stopped halfway) decodes to a
-/// picture whose missing part is blank, and the network would answer for half a digit. Each check walks only the
-/// format's framing (segment lengths, block sizes, the RIFF size), in constant memory; what it cannot judge it leaves
-/// to the decoder.
+/// picture whose missing part is blank, and the network would answer for half a digit. And some of its header readers
+/// allocate what a length field says before comparing it with the file (a BMP's pixel-data offset, a WebP chunk's
+/// size: a 100-byte file can ask for 2 GiB). Each check walks only the format's framing (segment lengths, block sizes,
+/// chunk sizes), in constant memory; what it cannot judge it leaves to the decoder.
 /// </summary>
 internal static class Completeness
 {
-    /// <summary>What is missing from the picture at <paramref name="s"/>'s position, or null when it is whole (or not this check's to judge). The position is kept.</summary>
-    public static string? Missing(Stream s, string format)
+    /// <summary>
+    /// What is missing from the picture at <paramref name="s"/>'s position, or null when it is whole (or not this check's
+    /// to judge). Without <paramref name="pixels"/>, only what holds whatever the picture's size (run before the header
+    /// is parsed); with it, a BMP's rows too (run once the size has passed the caller's limits). The position is kept.
+    /// </summary>
+    public static string? Missing(Stream s, string format, bool pixels = true)
     {
         long start = s.Position, size = s.Length - start;
         try
@@ -20,7 +25,7 @@ internal static class Completeness
             return format switch
             {
                 "JPEG" => Jpeg(s),
-                "BMP" => Bmp(s, size),
+                "BMP" => Bmp(s, size, pixels),
                 "GIF" => Gif(s),
                 "WebP" => Webp(s, size),
                 _ => null,
@@ -65,11 +70,13 @@ internal static class Completeness
     }
 
     /// <summary>BMP: the pixel rows (uncompressed) or the declared image size (compressed) must fit after the pixel-data offset.</summary>
-    private static string? Bmp(Stream s, long size)
+    private static string? Bmp(Stream s, long size, bool pixels)
     {
         Span<byte> h = stackalloc byte[34];
         if (s.ReadAtLeast(h, h.Length, throwOnEndOfStream: false) < h.Length) return "it ends inside the header";
         long offset = BinaryPrimitives.ReadUInt32LittleEndian(h[10..]);
+        if (offset > size) return $"its pixel data would start at byte {offset:N0}, the file has {size:N0}";
+        if (!pixels) return null;
         uint infoSize = BinaryPrimitives.ReadUInt32LittleEndian(h[14..]);
         long width, height;
         int bitsPerPixel;
@@ -115,13 +122,25 @@ internal static class Completeness
         }
     }
 
-    /// <summary>WebP: the file must hold the bytes its RIFF header counts.</summary>
+    /// <summary>WebP: the file must hold the bytes its RIFF header counts, and each chunk inside the bytes its own header counts.</summary>
     private static string? Webp(Stream s, long size)
     {
+        long start = s.Position;
         Span<byte> head = stackalloc byte[12];
         if (s.ReadAtLeast(head, head.Length, throwOnEndOfStream: false) < head.Length) return "it ends inside the header";
         long declared = 8L + BinaryPrimitives.ReadUInt32LittleEndian(head[4..]);
-        return declared > size ? $"its RIFF header counts {declared:N0} bytes, the file has {size:N0}" : null;
+        if (declared > size) return $"its RIFF header counts {declared:N0} bytes, the file has {size:N0}";
+        long end = start + declared;
+        Span<byte> chunk = stackalloc byte[8];
+        while (end - s.Position >= 8)
+        {
+            s.ReadExactly(chunk);
+            long length = BinaryPrimitives.ReadUInt32LittleEndian(chunk[4..]), left = end - s.Position;
+            if (length > left)
+                return $"its {string.Concat(chunk[..4].ToArray().Select(b => b is >= 0x20 and < 0x7F ? (char)b : '?'))} chunk counts {length:N0} bytes, {left:N0} remain";
+            s.Seek(length + (length & 1), SeekOrigin.Current);
+        }
+        return null;
     }
 
     private static bool Skip(Stream s, long count)

@@ -22,6 +22,9 @@ internal static class Decoders
 
     public static Configuration Configuration { get; } = Create();
 
+    /// <summary>One WebP decode at a time in this process (see <see cref="DecodedRows"/>: the lossless decoder's tables).</summary>
+    public static SemaphoreSlim WebpGate { get; } = new(1, 1);
+
     private static Configuration Create()
     {
         var c = new Configuration(new JpegConfigurationModule(), new BmpConfigurationModule(), new GifConfigurationModule(), new WebpConfigurationModule())
