@@ -163,6 +163,8 @@ public static unsafe partial class Gemm
             float* pa = buf.A(mc0 * kc0);
             float* pb = buf.B(nc0 * kc0);
             float* tile = buf.Tile(MR * nr);
+            int* live = buf.PanelLive((mc0 + MR - 1) / MR);
+            int* steps = buf.PanelSteps((long)(mc0 + MR - 1) / MR * kc0);
             for (int jc = j0; jc < j1; jc += nc0)
             {
                 int nc = Math.Min(nc0, j1 - jc);
@@ -175,6 +177,7 @@ public static unsafe partial class Gemm
                     {
                         int mc = Math.Min(mc0, i1 - ic);
                         PackA(pa, mc, kc, ic, pc);
+                        CompactPanels(pa, mc, kc, MR, live, steps);
                         for (int jr = 0; jr < nc; jr += nr)
                         {
                             int nw = Math.Min(nr, nc - jr);
@@ -184,10 +187,17 @@ public static unsafe partial class Gemm
                                 int mh = Math.Min(MR, mc - ir);
                                 float* aPanel = pa + (long)ir * kc;
                                 float* cTile = c + (long)(ic + ir) * ldc + jc + jr;
-                                if (mh == MR && nw == nr) Kernel(kc, aPanel, bPanel, cTile, ldc, overwrite, alpha);
+                                int panelLive = live[ir / MR];
+                                int* panelSteps = steps + (long)(ir / MR) * kc;
+                                if (mh == MR && nw == nr)
+                                {
+                                    if (panelLive == kc) Kernel(kc, aPanel, bPanel, cTile, ldc, overwrite, alpha);
+                                    else SparseKernel(panelLive, panelSteps, aPanel, bPanel, cTile, ldc, overwrite, alpha);
+                                }
                                 else
                                 {
-                                    Kernel(kc, aPanel, bPanel, tile, nr, true, 1f);
+                                    if (panelLive == kc) Kernel(kc, aPanel, bPanel, tile, nr, true, 1f);
+                                    else SparseKernel(panelLive, panelSteps, aPanel, bPanel, tile, nr, true, 1f);
                                     for (int r = 0; r < mh; r++)
                                     {
                                         var src = new Span<float>(tile + r * nr, nw);
@@ -283,9 +293,13 @@ public static unsafe partial class Gemm
                     int p0 = 0;
                     if (nw == nr && Avx.IsSupported)
                     {
-                        for (; p0 <= kc - 8; p0 += 8)
-                            for (int j8 = 0; j8 < nr; j8 += 8)
-                                Transpose8x8(b + (long)(jc + jr + j8) * ldb + pc + p0, ldb, d + p0 * nr + j8, nr);
+                        // Eight rows of B at a time, walked along k: eight streams, each line used whole before the next.
+                        // (Walking k outermost touches nr rows per step; with a 4 KiB row pitch they all fall in one L1 set.)
+                        int kc8 = kc / 8 * 8;
+                        for (int j8 = 0; j8 < nr; j8 += 8)
+                            for (int q = 0; q < kc8; q += 8)
+                                Transpose8x8(b + (long)(jc + jr + j8) * ldb + pc + q, ldb, d + q * nr + j8, nr);
+                        p0 = kc8;
                     }
                     for (int j = 0; j < nr; j++)
                     {
@@ -483,19 +497,23 @@ public static unsafe partial class Gemm
     private sealed class Buffers
     {
         private float* _a, _b, _tile, _scratch, _fewRows;
-        private long _aLen, _bLen, _tileLen, _scratchLen, _fewRowsLen, _stepsLen;
-        private int* _steps;
+        private long _aLen, _bLen, _tileLen, _scratchLen, _fewRowsLen, _stepsLen, _panelLiveLen, _panelStepsLen;
+        private int* _steps, _panelLive, _panelSteps;
 
         public float* A(long n) => Grow(ref _a, ref _aLen, n);
         public float* B(long n) => Grow(ref _b, ref _bLen, n);
         public float* Tile(long n) => Grow(ref _tile, ref _tileLen, n);
         public float* Scratch(long n) => Grow(ref _scratch, ref _scratchLen, n);
         public float* FewRows(long n) => Grow(ref _fewRows, ref _fewRowsLen, n);
-        public int* Steps(long n)
+        public int* Steps(long n) => GrowInts(ref _steps, ref _stepsLen, n);
+        public int* PanelLive(long n) => GrowInts(ref _panelLive, ref _panelLiveLen, n);
+        public int* PanelSteps(long n) => GrowInts(ref _panelSteps, ref _panelStepsLen, n);
+
+        private static int* GrowInts(ref int* p, ref long len, long n)
         {
-            var p = (float*)_steps;
-            p = Grow(ref p, ref _stepsLen, n);
-            return _steps = (int*)p;
+            var f = (float*)p;
+            f = Grow(ref f, ref len, n);   // an int is the size of a float
+            return p = (int*)f;
         }
 
         private static float* Grow(ref float* p, ref long len, long n)
@@ -515,6 +533,8 @@ public static unsafe partial class Gemm
             if (_scratch != null) NativeMemory.AlignedFree(_scratch);
             if (_fewRows != null) NativeMemory.AlignedFree(_fewRows);
             if (_steps != null) NativeMemory.AlignedFree(_steps);
+            if (_panelLive != null) NativeMemory.AlignedFree(_panelLive);
+            if (_panelSteps != null) NativeMemory.AlignedFree(_panelSteps);
         }
     }
 }
