@@ -124,7 +124,7 @@ internal sealed class DecodedRows : ImageRows
             UnknownImageFormatException => $"not a {Pictures.Formats} picture",
             ImageFormatException or NotSupportedException => $"the {format} file is corrupt or uses a feature that is not supported ({e.Message.TrimEnd('.')})",
             EndOfStreamException => $"the {format} file is truncated",
-            _ => $"the {format} file is corrupt (the decoder stopped with {e.GetType().Name})",
+            _ => $"the {format} file is corrupt (the decoder stopped with {e.GetType().Name}: {e.Message.TrimEnd('.')})",
         };
         return new InvalidDataFormatException($"{source}: {what}.", e);
     }
