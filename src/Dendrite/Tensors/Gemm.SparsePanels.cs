@@ -17,6 +17,7 @@ public static unsafe partial class Gemm
     /// Compacts each MR-row micro-panel of a packed A block whose live steps are at most 7/8 of <paramref name="kc"/>
     /// (fewer than that, the plain kernel's simpler loop wins); records each panel's live count (kc: kept dense) and steps.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void CompactPanels(float* packed, int mc, int kc, int mr, int* live, int* steps)
     {
         for (int t = 0, ir = 0; ir < mc; ir += mr, t++)

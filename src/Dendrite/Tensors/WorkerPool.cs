@@ -165,10 +165,11 @@ public static class Parallelism
             while (true)
             {
                 long idleSince = Stopwatch.GetTimestamp();
-                var spin = new SpinWait();
                 while (Volatile.Read(ref _ticket) >> 32 == _seen)
                 {
-                    if (Stopwatch.GetTimestamp() - idleSince < SpinTicks) { spin.SpinOnce(sleep1Threshold: -1); continue; }
+                    // A tight spin (a few pause instructions between looks), not SpinWait's growing back-off: a job of a few
+                    // microseconds is over before a backed-off worker looks again, and the caller then runs every part.
+                    if (Stopwatch.GetTimestamp() - idleSince < SpinTicks) { Thread.SpinWait(8); continue; }
                     // Dekker-style hand-off: announce sleep, then re-check; Run() publishes the ticket, then checks _sleeping.
                     Interlocked.Exchange(ref _sleeping, 1);
                     if (Volatile.Read(ref _ticket) >> 32 == _seen) _wake.Wait();
