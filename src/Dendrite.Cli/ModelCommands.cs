@@ -74,7 +74,7 @@ internal static class ModelCommands
         var model = new Option<string>("--model") { Description = "A model saved by dendrite train --save", Required = true };
         var top = new Option<int>("--top") { Description = "How many classes to show for each input", DefaultValueFactory = _ => 3 };
         var raw = new Option<bool>("--no-preprocess") { Description = "Feed 28×28 grey images as they are, without MNIST-style centring" };
-        var files = new Argument<string[]>("files") { Description = "PNG or PGM images of digits, or IDX image files", Arity = ArgumentArity.OneOrMore };
+        var files = new Argument<string[]>("files") { Description = "Pictures of digits (PNG, JPEG, BMP, GIF, WebP or PGM), or IDX image files", Arity = ArgumentArity.OneOrMore };
         Checks.AtLeast(top, 1);
         var cmd = new Command("predict", "Classify images with a saved model; photos and drawings are brought to MNIST's form first") { model, top, raw, files };
         cmd.SetAction(r => Cli.Run(() =>
@@ -130,11 +130,12 @@ internal static class ModelCommands
     /// </summary>
     private static IEnumerable<(string label, float[] input, int? truth)> Inputs(string file, int size, bool raw, List<string> labelFiles)
     {
-        var head = new byte[8];
-        using (var fs = InputFile.Open(file, "a PNG or PGM image or an IDX file", Math.Max(Image.MaxFileBytes, Idx.MaxFileBytes))) fs.ReadAtLeast(head, 8, throwOnEndOfStream: false);
+        var head = new byte[Pictures.HeadBytes];
+        int got;
+        using (var fs = InputFile.Open(file, $"a {Pictures.Formats} picture or an IDX file", Math.Max(Pictures.MaxFileBytes, Idx.MaxFileBytes))) got = fs.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
         string ext = Path.GetExtension(file).ToLowerInvariant();
         bool looksLikeImage = ext is ".png" or ".pgm" or ".pnm" or ".jpg" or ".jpeg" or ".bmp" or ".gif" or ".webp";
-        if (!Png.IsPng(head) && !Pgm.IsPgm(head) && !looksLikeImage)
+        if (!Pictures.IsPicture(head.AsSpan(0, got)) && !looksLikeImage)
         {
             var idx = Idx.Read(file);
             int item = idx.Data.Length / idx.Count;
@@ -159,8 +160,8 @@ internal static class ModelCommands
             }
             yield break;
         }
-        using var stream = InputFile.Open(file, "a PNG or PGM image", Image.MaxFileBytes);
-        using var rows = ImageRows.Open(stream, file);
+        using var stream = InputFile.Open(file, $"a {Pictures.Formats} picture", Pictures.MaxFileBytes);
+        using var rows = Pictures.Open(stream, file);
         if (raw)
         {
             if ((long)rows.Width * rows.Height != size) throw new InvalidDataFormatException($"{file}: {rows.Width}×{rows.Height} pixels; with --no-preprocess the model needs {size}.");

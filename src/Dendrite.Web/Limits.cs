@@ -3,7 +3,7 @@ namespace Dendrite.Web;
 /// <summary>What one prediction request may cost; anything over is refused with a problem document before the work is done.</summary>
 public sealed record Limits
 {
-    /// <summary>Largest request body (a PNG, a multipart form or JSON pixels): 413 over it.</summary>
+    /// <summary>Largest request body (a picture, a multipart form or JSON pixels): 413 over it.</summary>
     public long MaxBodyBytes { get; init; } = 4L << 20;
 
     /// <summary>Largest picture side, read from the header before any pixel is decoded: 413 over it.</summary>

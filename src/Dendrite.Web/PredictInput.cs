@@ -7,9 +7,9 @@ using Microsoft.Net.Http.Headers;
 namespace Dendrite.Web;
 
 /// <summary>
-/// The model input a POST /api/predict request carries: a PNG or PGM picture (the raw body, or the first file of a
-/// multipart form), brought to MNIST's form by <see cref="Digitizer.ToMnist(ImageRows)"/> exactly as
-/// <c>dendrite predict</c> does; or JSON grey levels: <c>{"pixels": [...]}</c> with the model's input size fed as
+/// The model input a POST /api/predict request carries: a PNG, JPEG, BMP, GIF, WebP or PGM picture (the raw body, or
+/// the first file of a multipart form), opened by <see cref="Pictures.Open"/> and brought to MNIST's form by
+/// <see cref="Digitizer.ToMnist(ImageRows)"/> exactly as <c>dendrite predict</c> does; or JSON grey levels: <c>{"pixels": [...]}</c> with the model's input size fed as
 /// they are, or <c>{"width": W, "height": H, "pixels": [...]}</c> digitized like a picture.
 /// </summary>
 internal static class PredictInput
@@ -18,10 +18,11 @@ internal static class PredictInput
     {
         if (request.ContentLength > limits.MaxBodyBytes) throw ProblemException.TooLarge($"The body is {request.ContentLength:N0} bytes; the limit is {limits.MaxBodyBytes:N0}.");
         if (!MediaTypeHeaderValue.TryParse(request.ContentType, out var type) || type.MediaType.Value is not { } media)
-            throw ProblemException.MediaType("Send a PNG (Content-Type: image/png), a multipart form with an image file, or JSON pixels (application/json); the request has no Content-Type.");
+            throw ProblemException.MediaType($"Send a picture ({Pictures.Formats}, e.g. Content-Type: image/png), a multipart form with an image file, or JSON pixels (application/json); the request has no Content-Type.");
         switch (media.ToLowerInvariant())
         {
-            case "image/png" or "image/x-portable-graymap" or "application/octet-stream":
+            // The picture's format is told by its first bytes; the Content-Type only has to say it is a picture.
+            case "image/png" or "image/jpeg" or "image/bmp" or "image/x-ms-bmp" or "image/gif" or "image/webp" or "image/x-portable-graymap" or "application/octet-stream":
                 return FromPicture(await ReadBodyAsync(request.Body, limits, ct), "The request body", limits, inputSize);
             case "multipart/form-data":
                 var form = await request.ReadFormAsync(ct);
@@ -32,7 +33,7 @@ internal static class PredictInput
             case "application/json":
                 return FromJson(await ReadBodyAsync(request.Body, limits, ct), limits, inputSize);
             default:
-                throw ProblemException.MediaType($"Content-Type {media} is not accepted; send image/png (or a PGM), multipart/form-data with an image file, or application/json pixels.");
+                throw ProblemException.MediaType($"Content-Type {media} is not accepted; send image/png, image/jpeg, image/bmp, image/gif or image/webp (or a PGM), multipart/form-data with an image file, or application/json pixels.");
         }
     }
 
@@ -51,11 +52,13 @@ internal static class PredictInput
 
     private static float[] FromPicture(byte[] data, string source, Limits limits, int inputSize)
     {
-        if (data.Length == 0) throw ProblemException.BadInput($"{source} is empty; send a PNG or PGM picture of a digit.");
-        if (!Png.IsPng(data) && !Pgm.IsPgm(data)) throw ProblemException.BadInput($"{source} is not a PNG or PGM picture (its first bytes are neither signature).");
+        if (data.Length == 0) throw ProblemException.BadInput($"{source} is empty; send a {Pictures.Formats} picture of a digit.");
+        if (!Pictures.IsPicture(data.AsSpan(0, Math.Min(data.Length, Pictures.HeadBytes))))
+            throw ProblemException.BadInput($"{source} is not a {Pictures.Formats} picture (its first bytes match none of them).");
         if (inputSize != Digitizer.Size * Digitizer.Size)
             throw ProblemException.BadInput($"The model takes {inputSize} values, not a 28×28 picture; send JSON pixels.");
-        using var rows = ImageRows.Open(new MemoryStream(data, writable: false), source);
+        // The header is read and the size checked here; no pixel is decoded before the limits below are passed.
+        using var rows = Pictures.Open(new MemoryStream(data, writable: false), source);
         if (rows.Width > limits.MaxSide || rows.Height > limits.MaxSide || (long)rows.Width * rows.Height > limits.MaxPixels)
             throw ProblemException.TooLarge($"{source} is {rows.Width}×{rows.Height} pixels; the limits are {limits.MaxSide} on a side and {limits.MaxPixels:N0} pixels.");
         return Digitizer.ToMnist(rows);

@@ -20,15 +20,17 @@ foreach (var (m, n, k) in new[] { (1, 1, 1), (7, 17, 3), (17, 7, 129), (129, 33,
     foreach (bool ta in new[] { false, true })
         foreach (bool tb in new[] { false, true })
             foreach (bool acc in new[] { false, true })
+            foreach (bool sparse in new[] { false, true })   // mostly-zero A: zero steps skipped (few rows, packed panels)
             {
                 float alpha = acc ? -0.5f : 1f;
                 float[] a = Random(m * k), b = Random(k * n), c = Random(m * n), r = (float[])c.Clone();
+                if (sparse) for (int i = 0; i < a.Length; i++) if (rng.Uniform(0, 1) < 0.8f) a[i] = 0;
                 int lda = ta ? m : k, ldb = tb ? k : n;
                 Gemm.Multiply(ta, tb, m, n, k, a, lda, b, ldb, c, n, acc, alpha);
                 Gemm.Reference(ta, tb, m, n, k, a, lda, b, ldb, r, n, acc, alpha);
                 for (int i = 0; i < c.Length; i++)
                     if (!(Math.Abs(c[i] - r[i]) <= 1e-4f * (1 + Math.Abs(r[i])) * MathF.Sqrt(k)))
-                    { Fail($"GEMM {m}x{n}x{k} ta={ta} tb={tb} acc={acc}: element {i} is {c[i]}, expected {r[i]}"); break; }
+                    { Fail($"GEMM {m}x{n}x{k} ta={ta} tb={tb} acc={acc} sparse={sparse}: element {i} is {c[i]}, expected {r[i]}"); break; }
             }
 
 float[] y = Random(1001), dy = Random(1001);

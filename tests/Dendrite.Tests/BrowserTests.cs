@@ -40,6 +40,7 @@ public class BrowserTests(ServerFixture server) : IClassFixture<ServerFixture>
                 Assert.True(r.GetProperty("agree").GetBoolean());
             }
             Assert.Equal("1", report.GetProperty("keyboard").GetString());
+            Assert.Equal("7", report.GetProperty("upload").GetString());   // a JPEG the browser encoded, uploaded as a file
             Assert.True(new FileInfo(shot).Length > 10_000, "the screenshot is missing or empty");
         }
         finally { File.Delete(shot); }

@@ -136,7 +136,7 @@ public class CliChecksTests
             AssertPlainError(r.Exit, r.Err, message);
         }
         var p = Dendrite(dir.Path, ["predict", "--model", model, "digits"]);
-        AssertPlainError(p.Exit, p.Err, "digits is a folder; expected a PNG or PGM image or an IDX file.");
+        AssertPlainError(p.Exit, p.Err, "digits is a folder; expected a PNG, JPEG, BMP, GIF, WebP or PGM picture or an IDX file.");
         Assert.Equal(["digits", model], Directory.EnumerateFileSystemEntries(dir.Path).Select(Path.GetFileName).Order());   // nothing written
     }
 

@@ -182,7 +182,7 @@ public class FuzzTests
         Assert.True(loaded > 500 && rejected > 5000, $"loaded {loaded}, rejected {rejected}");
     }
 
-    private static byte[] Chunk(string type, byte[] body)
+    internal static byte[] Chunk(string type, byte[] body)
     {
         var c = new byte[12 + body.Length];
         BinaryPrimitives.WriteInt32BigEndian(c, body.Length);
@@ -213,7 +213,7 @@ public class FuzzTests
     }
 
     /// <summary>Recomputes every chunk CRC that can be found (the re-sealed PNG variant: the checks behind the CRCs judge it).</summary>
-    private static byte[] ResealPng(byte[] b)
+    internal static byte[] ResealPng(byte[] b)
     {
         int pos = 8;
         while (pos + 12 <= b.Length)

@@ -103,6 +103,54 @@ public class GemmTests
             }
     }
 
+    [Theory]
+    [InlineData(128, 1024, 784)]
+    [InlineData(37, 70, 300)]
+    [InlineData(1000, 40, 129)]
+    [InlineData(13, 100, 7)]
+    public void PackedPanelsSkipStepsZeroInEveryRow(int m, int n, int k)
+    {
+        // Half the steps are zero in every row (a digit's background): their rows of B hold NaN and must never be read;
+        // elsewhere 70% of A is zero, as after a ReLU. The result must equal the reference with those rows of B zeroed.
+        var rng = new Rng(12);
+        foreach (int width in WidthsToTest())
+            foreach (bool ta in new[] { false, true })
+            {
+                float[] a = Random(rng, m * k), b = Random(rng, k * n), bZeroed;
+                var dead = new bool[k];
+                for (int p = 0; p < k; p++) dead[p] = rng.Uniform(0, 1) < 0.5f;
+                for (int i = 0; i < m; i++)
+                    for (int p = 0; p < k; p++)
+                        if (dead[p] || rng.Uniform(0, 1) < 0.7f) a[ta ? p * m + i : i * k + p] = 0;
+                bZeroed = (float[])b.Clone();
+                for (int p = 0; p < k; p++)
+                    if (dead[p])
+                        for (int j = 0; j < n; j++) { b[p * n + j] = float.NaN; bZeroed[p * n + j] = 0; }
+                float[] expected = new float[m * n], actual = new float[m * n];
+                Gemm.Reference(ta, false, m, n, k, a, ta ? m : k, bZeroed, n, expected, n);
+                WithWidth(width, () => Gemm.Multiply(ta, false, m, n, k, a, ta ? m : k, b, n, actual, n));
+                for (int i = 0; i < expected.Length; i++)
+                    Assert.True(Math.Abs(expected[i] - actual[i]) <= 1e-4f * (1 + Math.Abs(expected[i])) * Math.Sqrt(k),
+                        $"width {width} ta={ta} {m}x{n}x{k}: element {i} expected {expected[i]} got {actual[i]}");
+            }
+    }
+
+    [Fact]
+    public void SkippingZeroStepsLeavesEveryBitOfTheResult()
+    {
+        // Compacted panels drop only exact zeros and keep the order of the rest, so they give every bit of the result that
+        // one row at a time gives (each row streams its nonzero steps in order; k is within one packed block here).
+        var rng = new Rng(13);
+        int m = 64, n = 96, k = 256;
+        float[] a = Random(rng, m * k), b = Random(rng, k * n);
+        for (int i = 0; i < a.Length; i++) if (rng.Uniform(0, 1) < 0.85f) a[i] = 0;
+        float[] sparse = new float[m * n], rowByRow = new float[m * n];
+        Gemm.Multiply(false, false, m, n, k, a, k, b, n, sparse, n);
+        for (int i = 0; i < m; i++)   // one row at a time streams every nonzero step in order: the same sums
+            Gemm.Multiply(false, false, 1, n, k, a.AsSpan(i * k, k), k, b, n, rowByRow.AsSpan(i * n, n), n);
+        Assert.Equal(rowByRow, sparse);
+    }
+
     [Fact]
     public void FewRowsStillPropagateANaNInput()
     {

@@ -1,6 +1,6 @@
 // Draws MNIST test digits stroke by stroke on `dendrite serve`'s page in Debian's chromium, and checks what the page
 // shows: its label for each digit, that it equals POST /api/predict's answer for the same canvas, a digit drawn with
-// the keyboard, and the layout at a phone's width. Prints one JSON line of results; exits 1 on any failure.
+// the keyboard, a JPEG upload, and the layout at a phone's width. Prints one JSON line of results; exits 1 on any failure.
 // Usage: node draw.mjs BASE_URL SCREENSHOT.png   (dendrite serve must be listening at BASE_URL)
 import { chromium } from "playwright-core";
 import { readFileSync } from "node:fs";
@@ -89,11 +89,33 @@ try {
   const afterUndo = await page.locator("#label").textContent();
   if (afterUndo !== "–") failures.push(`after undoing the only stroke the label is ${afterUndo}`);
 
+  // An upload, as a person picks a file: a digit the browser itself saved as JPEG (its own encoder, not ours) goes to
+  // the server as the page sends files (multipart), and the page shows the server's reading of it.
+  await page.keyboard.press("Escape");
+  const seven = picks[7];
+  const jpeg = await page.evaluate(async px => {
+    const c = document.createElement("canvas");
+    c.width = c.height = 84;
+    const g = c.getContext("2d"), img = g.createImageData(84, 84);
+    for (let i = 0; i < 84 * 84; i++) {
+      const v = 255 - px[Math.floor(i / 84 / 3) * 28 + Math.floor(i % 84 / 3)];
+      img.data.set([v, v, v, 255], i * 4);
+    }
+    g.putImageData(img, 0, 0);
+    const blob = await new Promise(resolve => c.toBlob(resolve, "image/jpeg", 0.9));
+    return Array.from(new Uint8Array(await blob.arrayBuffer()));
+  }, Array.from(images.subarray(seven * 784, seven * 784 + 784)));
+  await page.evaluate(() => { window.lastPrediction = null; });
+  await page.setInputFiles("#upload", { name: "seven.jpg", mimeType: "image/jpeg", buffer: Buffer.from(jpeg) });
+  await page.waitForFunction(() => window.lastPrediction, null, { timeout: 15000 });
+  const uploaded = await page.evaluate(() => window.lastPrediction.class_name);
+  if (uploaded !== String(labels[seven])) failures.push(`a JPEG upload of test image ${seven} (a ${labels[seven]}) reads ${uploaded}`);
+
   // A phone's width: nothing wider than the screen.
   await page.setViewportSize({ width: 360, height: 740 });
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth);
   if (overflow > 360) failures.push(`at 360 px wide the page is ${overflow} px wide`);
-  console.log(JSON.stringify({ results, keyboard: keyboardLabel, phoneWidth: overflow, failures }));
+  console.log(JSON.stringify({ results, keyboard: keyboardLabel, upload: uploaded, phoneWidth: overflow, failures }));
 } finally {
   await browser.close();
 }

@@ -188,9 +188,7 @@ internal sealed class PngRows : ImageRows
 
     protected override void ReadRowCore(Span<byte> row)
     {
-        int got;
-        try { got = _z.ReadAtLeast(_line, _line.Length, throwOnEndOfStream: false); }
-        catch (InvalidDataException e) { throw Bad($"the compressed image data is corrupt ({e.Message})"); }
+        int got = Inflate(_line);
         if (got < _line.Length) throw Bad($"truncated image data: row {RowsRead} of {Height} is incomplete");
         Unfilter(RowsRead);
         if (_colorType != 3) _cur.CopyTo(row);
@@ -236,9 +234,24 @@ internal sealed class PngRows : ImageRows
         return pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
     }
 
-    /// <summary>After the pixels: the rest of the IDAT chunks and every chunk after them must be whole and pass their CRC, through IEND or the end of the file.</summary>
+    /// <summary>Up to <paramref name="buffer"/>'s length of inflated image data; a corrupt stream is our error.</summary>
+    private int Inflate(Span<byte> buffer)
+    {
+        try { return _z.ReadAtLeast(buffer, buffer.Length, throwOnEndOfStream: false); }
+        catch (InvalidDataException e) { throw Bad($"the compressed image data is corrupt ({e.Message})"); }
+        // zlib's other refusals (a preset dictionary, which PNG never uses, or an inconsistent stream) come as the runtime's internal ZLibException.
+        catch (IOException e) when (e.GetType().FullName == "System.IO.Compression.ZLibException") { throw Bad($"the compressed image data is corrupt (zlib: {e.Message.TrimEnd('.')})"); }
+    }
+
+    /// <summary>
+    /// After the pixels: the zlib stream is read on to its end, so that the inflater checks its Adler-32 trailer (data
+    /// past the rows the header describes is ignored, up to 64 KiB, as libpng does); then the rest of the IDAT chunks and
+    /// every chunk after them must be whole and pass their CRC, through IEND or the end of the file.
+    /// </summary>
     protected override void Finish()
     {
+        var sink = new byte[4096];
+        for (int extra = 0, n; extra < 1 << 16 && (n = Inflate(sink)) > 0; extra += n) { }
         _idat.SkipRest();
         var pending = _idat.Next;
         while (pending is var (len, type))

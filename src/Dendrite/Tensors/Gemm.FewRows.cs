@@ -14,6 +14,7 @@ public static unsafe partial class Gemm
     /// A weight that is infinite or NaN then reaches the output only through a nonzero input (0·∞ is not formed).
     /// The accumulators stay in registers across all steps, a stripe of columns at a time, so C is written once.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // a kernel: compiled optimized at once, not after tiering
     private static void FewRows<TV>(bool transA, int k, float* a, int lda, float* b, int ldb, float* c, int ldc,
         int i0, int i1, int j0, int j1, bool accumulate, float alpha) where TV : struct, ISimdFloats<TV>
     {
@@ -49,6 +50,7 @@ public static unsafe partial class Gemm
     /// The nonzero steps of one row of A (contiguous), four at a time: a digit's background is long runs of zeros, skipped
     /// with one comparison each. Writes α·a[p] and three zeros (the absent rows) per live step.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // a kernel: compiled optimized at once, not after tiering
     private static int OneRowLiveSteps(float* a, int k, float alpha, int* steps, float* x)
     {
         int live = 0, p = 0;
@@ -125,6 +127,7 @@ public static unsafe partial class Gemm
     /// past j1 ignored, while that read stays inside B (it does for every row but the last few); the rest is scalar.
     /// Each element is still summed in step order.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // a kernel: compiled optimized at once, not after tiering
     private static void PartialStripe<TV>(int rows, int live, int* steps, float* x, int k, float* b, int ldb, int j, int j1, float* c, int ldc, bool accumulate)
         where TV : struct, ISimdFloats<TV>
     {
@@ -167,6 +170,7 @@ public static unsafe partial class Gemm
     }
 
     /// <summary>Steps p at which some row of op(A)[i0:i1, :] is nonzero: what <see cref="FewRows{TV}"/> streams.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // a kernel: compiled optimized at once, not after tiering
     private static int LiveSteps(bool transA, int k, float* a, int lda, int rows)
     {
         int live = 0, p = 0;

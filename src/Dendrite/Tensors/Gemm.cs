@@ -163,6 +163,8 @@ public static unsafe partial class Gemm
             float* pa = buf.A(mc0 * kc0);
             float* pb = buf.B(nc0 * kc0);
             float* tile = buf.Tile(MR * nr);
+            int* live = buf.PanelLive((mc0 + MR - 1) / MR);
+            int* steps = buf.PanelSteps((long)(mc0 + MR - 1) / MR * kc0);
             for (int jc = j0; jc < j1; jc += nc0)
             {
                 int nc = Math.Min(nc0, j1 - jc);
@@ -175,31 +177,40 @@ public static unsafe partial class Gemm
                     {
                         int mc = Math.Min(mc0, i1 - ic);
                         PackA(pa, mc, kc, ic, pc);
+                        CompactPanels(pa, mc, kc, MR, live, steps);
+                        // B's micro-panel stays in L1 across the A micro-panels; A's block stays in L2 (see GemmBlocking).
                         for (int jr = 0; jr < nc; jr += nr)
-                        {
-                            int nw = Math.Min(nr, nc - jr);
-                            float* bPanel = pb + (long)jr * kc;
-                            for (int ir = 0; ir < mc; ir += MR)
-                            {
-                                int mh = Math.Min(MR, mc - ir);
-                                float* aPanel = pa + (long)ir * kc;
-                                float* cTile = c + (long)(ic + ir) * ldc + jc + jr;
-                                if (mh == MR && nw == nr) Kernel(kc, aPanel, bPanel, cTile, ldc, overwrite, alpha);
-                                else
-                                {
-                                    Kernel(kc, aPanel, bPanel, tile, nr, true, 1f);
-                                    for (int r = 0; r < mh; r++)
-                                    {
-                                        var src = new Span<float>(tile + r * nr, nw);
-                                        var dst = new Span<float>(cTile + (long)r * ldc, nw);
-                                        if (overwrite) System.Numerics.Tensors.TensorPrimitives.Multiply(src, alpha, dst);
-                                        else System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(src, alpha, dst, dst);
-                                    }
-                                }
-                            }
-                        }
+                            for (int ir = 0; ir < mc; ir += MR) Tile(ir, jr, mc, nc, kc, ic, jc, pa, pb, live, steps, tile, overwrite);
                     }
                 }
+            }
+        }
+
+        /// <summary>
+        /// The register tile at (ir, jr) of the packed blocks, into C (or through the scratch tile at C's edges).
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private void Tile(int ir, int jr, int mc, int nc, int kc, int ic, int jc, float* pa, float* pb, int* live, int* steps, float* tile, bool overwrite)
+        {
+            int nr = NR, mh = Math.Min(MR, mc - ir), nw = Math.Min(nr, nc - jr);
+            float* aPanel = pa + (long)ir * kc, bPanel = pb + (long)jr * kc;
+            float* cTile = c + (long)(ic + ir) * ldc + jc + jr;
+            int panelLive = live[ir / MR];
+            int* panelSteps = steps + (long)(ir / MR) * kc;
+            if (mh == MR && nw == nr)
+            {
+                if (panelLive == kc) Kernel(kc, aPanel, bPanel, cTile, ldc, overwrite, alpha);
+                else SparseKernel(panelLive, panelSteps, aPanel, bPanel, cTile, ldc, overwrite, alpha);
+                return;
+            }
+            if (panelLive == kc) Kernel(kc, aPanel, bPanel, tile, nr, true, 1f);
+            else SparseKernel(panelLive, panelSteps, aPanel, bPanel, tile, nr, true, 1f);
+            for (int r = 0; r < mh; r++)
+            {
+                var src = new Span<float>(tile + r * nr, nw);
+                var dst = new Span<float>(cTile + (long)r * ldc, nw);
+                if (overwrite) System.Numerics.Tensors.TensorPrimitives.Multiply(src, alpha, dst);
+                else System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(src, alpha, dst, dst);
             }
         }
 
@@ -283,9 +294,13 @@ public static unsafe partial class Gemm
                     int p0 = 0;
                     if (nw == nr && Avx.IsSupported)
                     {
-                        for (; p0 <= kc - 8; p0 += 8)
-                            for (int j8 = 0; j8 < nr; j8 += 8)
-                                Transpose8x8(b + (long)(jc + jr + j8) * ldb + pc + p0, ldb, d + p0 * nr + j8, nr);
+                        // Eight rows of B at a time, walked along k: eight streams, each line used whole before the next.
+                        // (Walking k outermost touches nr rows per step; with a 4 KiB row pitch they all fall in one L1 set.)
+                        int kc8 = kc / 8 * 8;
+                        for (int j8 = 0; j8 < nr; j8 += 8)
+                            for (int q = 0; q < kc8; q += 8)
+                                Transpose8x8(b + (long)(jc + jr + j8) * ldb + pc + q, ldb, d + q * nr + j8, nr);
+                        p0 = kc8;
                     }
                     for (int j = 0; j < nr; j++)
                     {
@@ -332,7 +347,7 @@ public static unsafe partial class Gemm
 
         /// <summary>
         /// For outputs narrower than one register tile (the 10-class layer): each C element is a dot
-        /// product along K, vectorised along K over four rows at once. B is read column-wise from a
+        /// product along K, vectorised along K over four rows and two columns at once (<see cref="Dot4x2{TV}"/>). B is read column-wise from a
         /// transposed copy of its few columns.
         /// </summary>
         private void NarrowN(int i0, int i1, int j0, int j1)
@@ -343,6 +358,7 @@ public static unsafe partial class Gemm
             for (int p = 0; p < k; p++)
                 for (int j = 0; j < w; j++) bt[(long)j * k + p] = b[(long)p * ldb + j0 + j];
             float* arow = transA ? buf.A(k * 4) : null;
+            float* sums = stackalloc float[8];
             for (int i = i0; i < i1; i += 4)
             {
                 int rows = Math.Min(4, i1 - i);
@@ -360,27 +376,55 @@ public static unsafe partial class Gemm
                     r2 = rows > 2 ? r0 + 2L * lda : r0;
                     r3 = rows > 3 ? r0 + 3L * lda : r0;
                 }
-                for (int j = 0; j < w; j++)
+                for (int j = 0; j < w; j += 2)
                 {
-                    Dot4(r0, r1, r2, r3, bt + (long)j * k, k, out float s0, out float s1, out float s2, out float s3);
-                    float* cc = c + (long)i * ldc + j0 + j;
-                    s0 *= alpha; s1 *= alpha; s2 *= alpha; s3 *= alpha;
-                    if (accumulate)
+                    int j2 = Math.Min(j + 1, w - 1);   // an odd last column is computed twice, stored once
+                    if (VectorWidth == 16) Dot4x2<Floats512>(r0, r1, r2, r3, bt + (long)j * k, bt + (long)j2 * k, k, sums);
+                    else if (VectorWidth == 8) Dot4x2<Floats256>(r0, r1, r2, r3, bt + (long)j * k, bt + (long)j2 * k, k, sums);
+                    else Dot4x2<Floats128>(r0, r1, r2, r3, bt + (long)j * k, bt + (long)j2 * k, k, sums);
+                    for (int col = 0; col < (j2 > j ? 2 : 1); col++)
                     {
-                        cc[0] += s0;
-                        if (rows > 1) cc[ldc] += s1;
-                        if (rows > 2) cc[2L * ldc] += s2;
-                        if (rows > 3) cc[3L * ldc] += s3;
-                    }
-                    else
-                    {
-                        cc[0] = s0;
-                        if (rows > 1) cc[ldc] = s1;
-                        if (rows > 2) cc[2L * ldc] = s2;
-                        if (rows > 3) cc[3L * ldc] = s3;
+                        float* cc = c + (long)i * ldc + j0 + j + col;
+                        for (int r = 0; r < rows; r++)
+                        {
+                            float v = alpha * sums[2 * r + col];
+                            cc[r * (long)ldc] = accumulate ? cc[r * (long)ldc] + v : v;
+                        }
                     }
                 }
             }
+        }
+    }
+
+    /// <summary>
+    /// Dot products of four rows of A with two columns of B, vectorised along K: eight independent accumulators, so the
+    /// multiply-adds are not held back by each other's latency, and each load of A serves two columns.
+    /// sums[2r + c] = Σ_p a_r[p]·b_c[p].
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Dot4x2<TV>(float* a0, float* a1, float* a2, float* a3, float* b0, float* b1, int k, float* sums)
+        where TV : struct, ISimdFloats<TV>
+    {
+        int W = TV.Count, p = 0;
+        TV x00 = default, x01 = default, x10 = default, x11 = default, x20 = default, x21 = default, x30 = default, x31 = default;
+        for (; p <= k - W; p += W)
+        {
+            var u = TV.Load(b0 + p);
+            var v = TV.Load(b1 + p);
+            var a = TV.Load(a0 + p); x00 = TV.MulAdd(a, u, x00); x01 = TV.MulAdd(a, v, x01);
+            a = TV.Load(a1 + p); x10 = TV.MulAdd(a, u, x10); x11 = TV.MulAdd(a, v, x11);
+            a = TV.Load(a2 + p); x20 = TV.MulAdd(a, u, x20); x21 = TV.MulAdd(a, v, x21);
+            a = TV.Load(a3 + p); x30 = TV.MulAdd(a, u, x30); x31 = TV.MulAdd(a, v, x31);
+        }
+        sums[0] = TV.Sum(x00); sums[1] = TV.Sum(x01); sums[2] = TV.Sum(x10); sums[3] = TV.Sum(x11);
+        sums[4] = TV.Sum(x20); sums[5] = TV.Sum(x21); sums[6] = TV.Sum(x30); sums[7] = TV.Sum(x31);
+        for (; p < k; p++)
+        {
+            float u = b0[p], v = b1[p];
+            sums[0] = float.MultiplyAddEstimate(a0[p], u, sums[0]); sums[1] = float.MultiplyAddEstimate(a0[p], v, sums[1]);
+            sums[2] = float.MultiplyAddEstimate(a1[p], u, sums[2]); sums[3] = float.MultiplyAddEstimate(a1[p], v, sums[3]);
+            sums[4] = float.MultiplyAddEstimate(a2[p], u, sums[4]); sums[5] = float.MultiplyAddEstimate(a2[p], v, sums[5]);
+            sums[6] = float.MultiplyAddEstimate(a3[p], u, sums[6]); sums[7] = float.MultiplyAddEstimate(a3[p], v, sums[7]);
         }
     }
 
@@ -410,59 +454,6 @@ public static unsafe partial class Gemm
         Avx.Store(dst + 7L * dstStride, Avx.Permute2x128(s3, s7, 0x31));
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Dot4(float* a0, float* a1, float* a2, float* a3, float* bcol, int k, out float s0, out float s1, out float s2, out float s3)
-    {
-        int p = 0;
-        if (VectorWidth == 16)
-        {
-            Vector512<float> x0 = default, x1 = default, x2 = default, x3 = default;
-            for (; p <= k - 16; p += 16)
-            {
-                var bv = Vector512.Load(bcol + p);
-                x0 = Vector512.FusedMultiplyAdd(Vector512.Load(a0 + p), bv, x0);
-                x1 = Vector512.FusedMultiplyAdd(Vector512.Load(a1 + p), bv, x1);
-                x2 = Vector512.FusedMultiplyAdd(Vector512.Load(a2 + p), bv, x2);
-                x3 = Vector512.FusedMultiplyAdd(Vector512.Load(a3 + p), bv, x3);
-            }
-            s0 = Vector512.Sum(x0); s1 = Vector512.Sum(x1); s2 = Vector512.Sum(x2); s3 = Vector512.Sum(x3);
-        }
-        else if (VectorWidth == 8)
-        {
-            Vector256<float> x0 = default, x1 = default, x2 = default, x3 = default;
-            for (; p <= k - 8; p += 8)
-            {
-                var bv = Vector256.Load(bcol + p);
-                x0 = Vector256.MultiplyAddEstimate(Vector256.Load(a0 + p), bv, x0);
-                x1 = Vector256.MultiplyAddEstimate(Vector256.Load(a1 + p), bv, x1);
-                x2 = Vector256.MultiplyAddEstimate(Vector256.Load(a2 + p), bv, x2);
-                x3 = Vector256.MultiplyAddEstimate(Vector256.Load(a3 + p), bv, x3);
-            }
-            s0 = Vector256.Sum(x0); s1 = Vector256.Sum(x1); s2 = Vector256.Sum(x2); s3 = Vector256.Sum(x3);
-        }
-        else
-        {
-            Vector128<float> x0 = default, x1 = default, x2 = default, x3 = default;
-            for (; p <= k - 4; p += 4)
-            {
-                var bv = Vector128.Load(bcol + p);
-                x0 = Vector128.MultiplyAddEstimate(Vector128.Load(a0 + p), bv, x0);
-                x1 = Vector128.MultiplyAddEstimate(Vector128.Load(a1 + p), bv, x1);
-                x2 = Vector128.MultiplyAddEstimate(Vector128.Load(a2 + p), bv, x2);
-                x3 = Vector128.MultiplyAddEstimate(Vector128.Load(a3 + p), bv, x3);
-            }
-            s0 = Vector128.Sum(x0); s1 = Vector128.Sum(x1); s2 = Vector128.Sum(x2); s3 = Vector128.Sum(x3);
-        }
-        for (; p < k; p++)
-        {
-            float bv = bcol[p];
-            s0 = float.MultiplyAddEstimate(a0[p], bv, s0);
-            s1 = float.MultiplyAddEstimate(a1[p], bv, s1);
-            s2 = float.MultiplyAddEstimate(a2[p], bv, s2);
-            s3 = float.MultiplyAddEstimate(a3[p], bv, s3);
-        }
-    }
-
     private static int RoundUp(int x, int m) => (x + m - 1) / m * m;
 
     /// <summary>Reference C = op(A)·op(B) (+C): plain loops in double, for tests.</summary>
@@ -483,19 +474,23 @@ public static unsafe partial class Gemm
     private sealed class Buffers
     {
         private float* _a, _b, _tile, _scratch, _fewRows;
-        private long _aLen, _bLen, _tileLen, _scratchLen, _fewRowsLen, _stepsLen;
-        private int* _steps;
+        private long _aLen, _bLen, _tileLen, _scratchLen, _fewRowsLen, _stepsLen, _panelLiveLen, _panelStepsLen;
+        private int* _steps, _panelLive, _panelSteps;
 
         public float* A(long n) => Grow(ref _a, ref _aLen, n);
         public float* B(long n) => Grow(ref _b, ref _bLen, n);
         public float* Tile(long n) => Grow(ref _tile, ref _tileLen, n);
         public float* Scratch(long n) => Grow(ref _scratch, ref _scratchLen, n);
         public float* FewRows(long n) => Grow(ref _fewRows, ref _fewRowsLen, n);
-        public int* Steps(long n)
+        public int* Steps(long n) => GrowInts(ref _steps, ref _stepsLen, n);
+        public int* PanelLive(long n) => GrowInts(ref _panelLive, ref _panelLiveLen, n);
+        public int* PanelSteps(long n) => GrowInts(ref _panelSteps, ref _panelStepsLen, n);
+
+        private static int* GrowInts(ref int* p, ref long len, long n)
         {
-            var p = (float*)_steps;
-            p = Grow(ref p, ref _stepsLen, n);
-            return _steps = (int*)p;
+            var f = (float*)p;
+            f = Grow(ref f, ref len, n);   // an int is the size of a float
+            return p = (int*)f;
         }
 
         private static float* Grow(ref float* p, ref long len, long n)
@@ -515,6 +510,8 @@ public static unsafe partial class Gemm
             if (_scratch != null) NativeMemory.AlignedFree(_scratch);
             if (_fewRows != null) NativeMemory.AlignedFree(_fewRows);
             if (_steps != null) NativeMemory.AlignedFree(_steps);
+            if (_panelLive != null) NativeMemory.AlignedFree(_panelLive);
+            if (_panelSteps != null) NativeMemory.AlignedFree(_panelSteps);
         }
     }
 }

@@ -17,6 +17,9 @@ internal unsafe interface ISimdFloats<TSelf> where TSelf : struct, ISimdFloats<T
     /// <summary>a·b + c.</summary>
     static abstract TSelf MulAdd(TSelf a, TSelf b, TSelf c);
     static abstract TSelf Add(TSelf a, TSelf b);
+    static abstract TSelf Multiply(TSelf a, TSelf b);
+    /// <summary>The sum of the lanes.</summary>
+    static abstract float Sum(TSelf a);
     void Store(float* p);
     /// <summary>Lane <paramref name="i"/>.</summary>
     float this[int i] { get; }
@@ -31,6 +34,8 @@ internal readonly struct Floats512(Vector512<float> v) : ISimdFloats<Floats512>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Floats512 Broadcast(float value) => new(Vector512.Create(value));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Floats512 MulAdd(Floats512 a, Floats512 b, Floats512 c) => new(Vector512.MultiplyAddEstimate(a._v, b._v, c._v));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Floats512 Add(Floats512 a, Floats512 b) => new(a._v + b._v);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Floats512 Multiply(Floats512 a, Floats512 b) => new(a._v * b._v);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Sum(Floats512 a) => Vector512.Sum(a._v);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public unsafe void Store(float* p) => _v.Store(p);
     public float this[int i] => _v.GetElement(i);
 }
@@ -44,6 +49,8 @@ internal readonly struct Floats256(Vector256<float> v) : ISimdFloats<Floats256>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Floats256 Broadcast(float value) => new(Vector256.Create(value));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Floats256 MulAdd(Floats256 a, Floats256 b, Floats256 c) => new(Vector256.MultiplyAddEstimate(a._v, b._v, c._v));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Floats256 Add(Floats256 a, Floats256 b) => new(a._v + b._v);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Floats256 Multiply(Floats256 a, Floats256 b) => new(a._v * b._v);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Sum(Floats256 a) => Vector256.Sum(a._v);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public unsafe void Store(float* p) => _v.Store(p);
     public float this[int i] => _v.GetElement(i);
 }
@@ -57,6 +64,8 @@ internal readonly struct Floats128(Vector128<float> v) : ISimdFloats<Floats128>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Floats128 Broadcast(float value) => new(Vector128.Create(value));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Floats128 MulAdd(Floats128 a, Floats128 b, Floats128 c) => new(Vector128.MultiplyAddEstimate(a._v, b._v, c._v));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Floats128 Add(Floats128 a, Floats128 b) => new(a._v + b._v);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Floats128 Multiply(Floats128 a, Floats128 b) => new(a._v * b._v);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Sum(Floats128 a) => Vector128.Sum(a._v);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public unsafe void Store(float* p) => _v.Store(p);
     public float this[int i] => _v.GetElement(i);
 }

@@ -70,7 +70,7 @@ public static class Parallelism
         _parts = parts;
         _error = null;
         Volatile.Write(ref _remaining, parts);
-        long generation = (Volatile.Read(ref _ticket) >> 32) + 1;
+        long generation = (int)((Volatile.Read(ref _ticket) >> 32) + 1);   // wraps within 32 bits, as the ticket holds it
         Interlocked.Exchange(ref _ticket, generation << 32);    // full fence: the job is published before any part can be claimed
         for (int i = 0; i < parts - 1; i++) _workers[i].WakeIfSleeping();
         Exception? own = null;
@@ -80,6 +80,9 @@ public static class Parallelism
         // on a sleeping thread); one that has claimed a part is waited for.
         var spin = new SpinWait();
         while (Volatile.Read(ref _remaining) != 0) spin.SpinOnce(sleep1Threshold: -1);
+        // Close the job before the next one rewrites _work and _parts: a thread that read this ticket late could otherwise
+        // compare its part with the next job's count and claim it under this generation.
+        Interlocked.Exchange(ref _ticket, (generation << 32) | int.MaxValue);
         _work = null;
         if (own is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(own);
         if (_error is { } e2) throw new AggregateException("A kernel worker thread failed.", e2);
@@ -165,10 +168,11 @@ public static class Parallelism
             while (true)
             {
                 long idleSince = Stopwatch.GetTimestamp();
-                var spin = new SpinWait();
                 while (Volatile.Read(ref _ticket) >> 32 == _seen)
                 {
-                    if (Stopwatch.GetTimestamp() - idleSince < SpinTicks) { spin.SpinOnce(sleep1Threshold: -1); continue; }
+                    // A tight spin (a few pause instructions between looks), not SpinWait's growing back-off: a job of a few
+                    // microseconds is over before a backed-off worker looks again, and the caller then runs every part.
+                    if (Stopwatch.GetTimestamp() - idleSince < SpinTicks) { Thread.SpinWait(8); continue; }
                     // Dekker-style hand-off: announce sleep, then re-check; Run() publishes the ticket, then checks _sleeping.
                     Interlocked.Exchange(ref _sleeping, 1);
                     if (Volatile.Read(ref _ticket) >> 32 == _seen) _wake.Wait();
