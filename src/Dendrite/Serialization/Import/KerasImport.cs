@@ -44,16 +44,24 @@ internal sealed partial class KerasImport
         var root = _file.Config;
         if (root.ValueKind != JsonValueKind.Object) throw Fail("the model config is not a JSON object.");
         string cls = Str(root, "class_name") ?? throw Fail("the model config has no class_name.");
-        if (cls != "Sequential")
-            throw Fail($"the model is a Keras {cls}; Dendrite imports Sequential models (a chain of layers).");
         var config = root.TryGetProperty("config", out var c) ? c : throw Fail("the model config has no `config`.");
-        var layers = config.ValueKind == JsonValueKind.Array ? config   // Keras 2.0–2.2 wrote the list of layers directly
-            : config.TryGetProperty("layers", out var l) && l.ValueKind == JsonValueKind.Array ? l : throw Fail("the Sequential config has no list of layers.");
+        List<JsonElement> layers;
+        if (cls is "Functional" or "Model") layers = Chain(config, cls);
+        else if (cls == "Sequential")
+        {
+            var list = config.ValueKind == JsonValueKind.Array ? config   // Keras 2.0–2.2 wrote the list of layers directly
+                : config.TryGetProperty("layers", out var l) && l.ValueKind == JsonValueKind.Array ? l : throw Fail("the Sequential config has no list of layers.");
+            layers = [.. list.EnumerateArray()];
+        }
+        else throw Fail($"the model is a Keras {cls}; Dendrite imports Sequential models and Functional models whose layers form a chain.");
         if (config.ValueKind == JsonValueKind.Object && config.TryGetProperty("build_input_shape", out var bis) && BatchShape(bis) is { } b) _shape = b;
+        _channelsFirst = ChannelsFirst(layers);
 
-        foreach (var layer in layers.EnumerateArray()) Step(layer);
+        foreach (var layer in layers) Step(layer);
         if (_shape is null) throw Fail("the model does not say the shape of its input (no InputLayer, batch_input_shape or build_input_shape).");
         if (_layers.Count == 0 && front is null) throw Fail("the model has no layers.");
+        if (_flattened is not null)
+            throw Fail("the model ends in channels-first data flattened in Keras's (channels, height, width) order with no Dense layer after it; Dendrite cannot reorder its output.");
 
         var input = _inputShape!;
         var all = new List<Layer>();
@@ -76,15 +84,106 @@ internal sealed partial class KerasImport
     private int[]? _inputShape;
     private readonly List<Layer> _prefix = [];
 
-    /// <summary>The model's input: a single-channel image (H, W, 1) is taken as (H, W) and given its channel by a Reshape.</summary>
+    /// <summary>
+    /// The model's input. Images reach Dendrite channels-last whatever the model's data format: a channels-first
+    /// model's (C, H, W) input becomes (H, W, C). A single-channel image is taken as (H, W) and given its channel by a Reshape.
+    /// </summary>
     private void SetInput(int[] shape)
     {
         if (_inputShape is not null) return;
         if (shape.Length == 0 || shape.Any(d => d <= 0))
             throw Fail($"the input shape ({string.Join(", ", shape)}) must have fixed positive sizes after the batch axis.");
+        if (shape.Length == 3 && _channelsFirst) { shape = [shape[1], shape[2], shape[0]]; _cf = true; }
         _shape = shape;
         if (shape.Length == 3 && shape[2] == 1) { _inputShape = [shape[0], shape[1]]; _prefix.Add(new Reshape(shape)); }
         else _inputShape = shape;
+    }
+
+    // Keras's channels_first layout. Dendrite's images are always (H, W, C); _shape is kept in that layout, and _cf says
+    // that Keras sees the current tensor as (C, H, W). Kernels need no change (Keras keeps (kh, kw, in, out) in both
+    // formats); a Flatten in Keras's (C, H, W) order leaves _flattened set until the Dense layer after it takes its rows
+    // in Dendrite's order.
+    private bool _channelsFirst, _cf;
+    private int[]? _flattened;
+
+    private static readonly string[] Spatial = ["Conv2D", "MaxPooling2D", "AveragePooling2D", "GlobalAveragePooling2D", "ZeroPadding2D"];
+
+    /// <summary>Whether the model is channels-first: the data format of its first spatial layer (or else of its first Flatten).</summary>
+    private static bool ChannelsFirst(List<JsonElement> layers)
+    {
+        string? Format(JsonElement l, bool flatten)
+        {
+            string? cls = Str(l, "class_name");
+            if (cls is not null && Aliases.TryGetValue(cls, out var a)) cls = a;
+            bool fits = flatten ? cls == "Flatten" : Spatial.Contains(cls);
+            return fits && l.TryGetProperty("config", out var c) ? Str(c, "data_format") : null;
+        }
+        string? f = layers.Select(l => Format(l, false)).FirstOrDefault(x => x is not null) ?? layers.Select(l => Format(l, true)).FirstOrDefault(x => x is not null);
+        return f == "channels_first";
+    }
+
+    /// <summary>
+    /// The layers of a Functional model, in order, when they form a chain: one InputLayer, and every other layer called
+    /// once, on the output of the layer listed before it, the last one being the model's output. Keras 2 writes inbound
+    /// nodes as [[[name, node, tensor, kwargs]]], Keras 3 as [{"args": [{"keras_history": [name, node, tensor]}]}].
+    /// </summary>
+    private List<JsonElement> Chain(JsonElement config, string cls)
+    {
+        if (config.ValueKind != JsonValueKind.Object || !config.TryGetProperty("layers", out var list) || list.ValueKind != JsonValueKind.Array)
+            throw Fail($"the {cls} config has no list of layers.");
+        var layers = list.EnumerateArray().ToList();
+        string NameOf(JsonElement l) => Str(l, "name") ?? (l.TryGetProperty("config", out var c) ? Str(c, "name") : null) ?? throw Fail("a layer of the Functional model has no name.");
+        const string Why = "Dendrite imports Sequential models and Functional models whose layers form a chain (each layer taking the output of the one before).";
+        string? previous = null;
+        foreach (var l in layers)
+        {
+            string name = NameOf(l);
+            var nodes = l.TryGetProperty("inbound_nodes", out var n) && n.ValueKind == JsonValueKind.Array ? n.EnumerateArray().ToList() : [];
+            if (previous is null)
+            {
+                if (Str(l, "class_name") != "InputLayer" || nodes.Count != 0) throw Fail($"the Functional model's first layer `{name}` is not its input. {Why}");
+            }
+            else
+            {
+                if (nodes.Count != 1) throw Fail($"layer `{name}` of the Functional model is {(nodes.Count == 0 ? "a second input" : $"called {nodes.Count} times (a shared layer)")}. {Why}");
+                var sources = new List<string>();
+                History(nodes[0], sources);
+                if (sources.Count != 1 || sources[0] != previous)
+                    throw Fail($"layer `{name}` of the Functional model takes its input from {(sources.Count == 0 ? "nothing" : string.Join(", ", sources.Select(x => $"`{x}`")))}, not from `{previous}` alone. {Why}");
+            }
+            previous = name;
+        }
+        if (previous is null) throw Fail("the Functional model has no layers.");
+        var outputs = new List<string>();
+        if (config.TryGetProperty("output_layers", out var o)) Names(o, outputs);
+        if (outputs.Count != 1 || outputs[0] != previous)
+            throw Fail($"the Functional model's outputs are {string.Join(", ", outputs.Select(x => $"`{x}`"))}, not its last layer `{previous}` alone. {Why}");
+        return layers;
+    }
+
+    /// <summary>The names of the layers a node takes tensors from (Keras 2's nested lists or Keras 3's keras_history).</summary>
+    private static void History(JsonElement node, List<string> into)
+    {
+        if (node.ValueKind == JsonValueKind.Object)
+        {
+            if (node.TryGetProperty("keras_history", out var h) && h.ValueKind == JsonValueKind.Array && h.GetArrayLength() > 0 && h[0].ValueKind == JsonValueKind.String)
+            { into.Add(h[0].GetString()!); return; }
+            foreach (var p in node.EnumerateObject()) History(p.Value, into);
+        }
+        else if (node.ValueKind == JsonValueKind.Array)
+        {
+            // Keras 2: [name, node index, tensor index, kwargs]
+            if (node.GetArrayLength() >= 3 && node[0].ValueKind == JsonValueKind.String && node[1].ValueKind == JsonValueKind.Number) { into.Add(node[0].GetString()!); return; }
+            foreach (var e in node.EnumerateArray()) History(e, into);
+        }
+    }
+
+    /// <summary>Layer names in output_layers: [["name", 0, 0]] (Keras 2) or ["name", 0, 0] (Keras 3, one output).</summary>
+    private static void Names(JsonElement e, List<string> into)
+    {
+        if (e.ValueKind != JsonValueKind.Array) return;
+        if (e.GetArrayLength() > 0 && e[0].ValueKind == JsonValueKind.String) { into.Add(e[0].GetString()!); return; }
+        foreach (var x in e.EnumerateArray()) Names(x, into);
     }
 
     private static string? Str(JsonElement e, string name) =>
@@ -115,8 +214,10 @@ internal sealed partial class KerasImport
             throw Fail($"layer `{name}` is of class {cls}{(Str(layer, "registered_name") is { } r && r != cls ? $" (registered as {r})" : "")}, which Dendrite does not import (custom layers are never run). Dendrite imports these Keras layers: {string.Join(", ", SupportedLayers)}.");
 
         CheckDtype(cfg, name);
-        if (Str(cfg, "data_format") is "channels_first")
-            throw Fail($"layer `{name}` uses data_format channels_first; Dendrite imports channels-last Keras models only (Keras's default).");
+        if (Spatial.Contains(cls) && _shape is { Length: 3 } && (Str(cfg, "data_format") is "channels_first") != _cf)
+            throw Fail($"layer `{name}` is {Str(cfg, "data_format") ?? "channels_last"} but receives {(_cf ? "channels-first" : "channels-last")} data; Dendrite imports models that keep one data format throughout.");
+        if (_flattened is not null && cls is not ("Dense" or "Dropout" or "Activation" or "BatchNormalization" or "Rescaling"))
+            throw Fail($"layer `{name}` ({cls}) follows a Flatten of channels-first data in Keras's (channels, height, width) order; Dendrite can reorder it only into a Dense layer.");
 
         // The first layer may carry the input shape (Keras 2 without an InputLayer).
         foreach (var shapeKey in (string[])["batch_shape", "batch_input_shape"])
@@ -141,8 +242,9 @@ internal sealed partial class KerasImport
                     int units = Int(cfg, name, "units");
                     bool bias = Bool(cfg, "use_bias", true);
                     var l = Add(new Dense(units, Act(cfg, name), useBias: bias, name: name));
-                    Weights(l, name, key, bias ? [[_shape[0], units], [units]] : [[_shape[0], units]]);
+                    Weights(l, name, key, bias ? [[_shape[0], units], [units]] : [[_shape[0], units]], permuteRows: [0]);
                     _shape = [units];
+                    _flattened = null;
                     return;
                 }
             case "Conv2D":
@@ -176,6 +278,7 @@ internal sealed partial class KerasImport
                     if (Bool(cfg, "keepdims", false)) throw Fail($"layer `{name}`: keepdims=True is not supported.");
                     Add(new GlobalAveragePooling2D(name: name));
                     _shape = [ch];
+                    _cf = false;
                     return;
                 }
             case "ZeroPadding2D":
@@ -187,8 +290,12 @@ internal sealed partial class KerasImport
                     return;
                 }
             case "Flatten":
+                // Keras's Flatten moves channels last first when its data_format is channels_first (Dendrite's order);
+                // a channels_last Flatten of channels-first data keeps Keras's (C, H, W) order, reordered at the next Dense.
+                if (_cf && _shape!.Length == 3 && Str(cfg, "data_format") is not "channels_first" && _shape[2] > 1) _flattened = _shape;
                 Add(new Layers.Flatten(name: name));
                 _shape = [_shape!.Aggregate(1, (a, b) => checked(a * b))];
+                _cf = false;
                 return;
             case "Dropout":
                 Add(new Dropout(Math.Clamp(Float(cfg, "rate", 0f), 0f, 0.999f), name: name));
@@ -204,12 +311,21 @@ internal sealed partial class KerasImport
                     var target = cfg.TryGetProperty("target_shape", out var ts) && ts.ValueKind == JsonValueKind.Array
                         ? ts.EnumerateArray().Select(x => x.TryGetInt32(out int v) ? v : throw Fail($"layer `{name}`: target_shape {ts.GetRawText()} is not a list of sizes.")).ToArray()
                         : throw Fail($"layer `{name}` has no target_shape.");
+                    if (_cf && _shape!.Length == 3 && _shape[2] > 1)
+                        throw Fail($"layer `{name}` reshapes channels-first data of {_shape[2]} channels; Dendrite holds images channels-last and cannot reshape them in Keras's order.");
                     int total = _shape!.Aggregate(1, (a, b) => checked(a * b));
                     if (target.Count(v => v == -1) == 1)
                     {
                         int known = target.Where(v => v != -1).Aggregate(1, (a, b) => checked(a * b));
                         if (known <= 0 || total % known != 0) throw Fail($"layer `{name}` cannot reshape {total} values to ({string.Join(", ", target)}).");
                         target[Array.IndexOf(target, -1)] = total / known;
+                    }
+                    _cf = false;
+                    if (_channelsFirst && target.Length == 3)
+                    {
+                        if (target[0] != 1) throw Fail($"layer `{name}` reshapes to channels-first images of {target[0]} channels; Dendrite holds images channels-last and cannot reshape into Keras's order.");
+                        target = [target[1], target[2], 1];
+                        _cf = true;
                     }
                     Add(new Reshape(target, name: name));
                     _shape = target;
@@ -218,12 +334,16 @@ internal sealed partial class KerasImport
             case "BatchNormalization":
                 {
                     int axis = cfg.TryGetProperty("axis", out var ax) ? (ax.ValueKind == JsonValueKind.Array && ax.GetArrayLength() == 1 ? ax[0].GetInt32() : ax.ValueKind == JsonValueKind.Number ? ax.GetInt32() : 0) : -1;
-                    if (axis != -1 && axis != _shape!.Length) throw Fail($"layer `{name}` normalizes axis {axis}; Dendrite normalizes the last axis (channels-last).");
+                    int rank = _shape!.Length + 1;
+                    if (axis < 0) axis += rank;
+                    int channels = _cf && rank == 4 ? 1 : rank - 1;
+                    if (axis != channels) throw Fail($"layer `{name}` normalizes axis {axis} of {(_cf ? "channels-first" : "channels-last")} data; Dendrite normalizes the channel (last) axis only.");
                     bool center = Bool(cfg, "center", true), scale = Bool(cfg, "scale", true);
                     float epsilon = Float(cfg, "epsilon", 1e-3f), momentum = Math.Clamp(Float(cfg, "momentum", 0.99f), 0f, 1f);
                     var l = Add(new BatchNormalization(momentum, epsilon, center, scale, name: name));
                     int n = _shape![^1];
-                    Weights(l, name, key, Enumerable.Repeat<int[]>([n], (center ? 1 : 0) + (scale ? 1 : 0) + 2).ToArray());
+                    int count = (center ? 1 : 0) + (scale ? 1 : 0) + 2;
+                    Weights(l, name, key, Enumerable.Repeat<int[]>([n], count).ToArray(), permuteRows: [.. Enumerable.Range(0, count)]);
                     return;
                 }
         }
@@ -231,7 +351,30 @@ internal sealed partial class KerasImport
 
     private Layer Add(Layer l) { _layers.Add(l); return l; }
 
-    private void Weights(Layer l, string name, string key, int[][] shapes) => _weights.Add((l, _file.Weights(name, key, shapes)));
+    private void Weights(Layer l, string name, string key, int[][] shapes, int[]? permuteRows = null)
+    {
+        var w = _file.Weights(name, key, shapes);
+        if (_flattened is { } f && permuteRows is not null)
+            foreach (int i in permuteRows) w[i] = FromChannelsFirstOrder(w[i], f[0], f[1], f[2]);
+        _weights.Add((l, w));
+    }
+
+    /// <summary>
+    /// Rows (the first axis) of <paramref name="t"/> reordered from a flatten in Keras's (C, H, W) order to Dendrite's
+    /// (H, W, C): Dendrite's row (y, x, c) is Keras's row (c, y, x).
+    /// </summary>
+    private static Tensor FromChannelsFirstOrder(Tensor t, int h, int w, int c)
+    {
+        var shape = t.ShapeSpan.ToArray();
+        int cols = t.Length / shape[0];
+        var from = t.ToArray();
+        var to = new float[from.Length];
+        for (int y = 0; y < h; y++)
+            for (int x = 0; x < w; x++)
+                for (int ch = 0; ch < c; ch++)
+                    Array.Copy(from, ((ch * h + y) * w + x) * cols, to, ((y * w + x) * c + ch) * cols, cols);
+        return new Tensor(to, shape);
+    }
 
     /// <summary>Keras v3 keys a layer's weights by its class in snake case plus a per-class counter, not by its name.</summary>
     private string Key(string cls)
@@ -321,7 +464,8 @@ internal sealed partial class KerasImport
             "sigmoid" => ActivationFunction.Sigmoid,
             "tanh" => ActivationFunction.Tanh,
             "softmax" => ActivationFunction.Softmax,
-            _ => throw Fail($"layer `{name}` uses activation \"{a}\"; Dendrite imports relu, sigmoid, tanh, softmax and linear."),
+            "log_softmax" => ActivationFunction.LogSoftmax,
+            _ => throw Fail($"layer `{name}` uses activation \"{a}\"; Dendrite imports relu, sigmoid, tanh, softmax, log_softmax and linear."),
         };
     }
 }

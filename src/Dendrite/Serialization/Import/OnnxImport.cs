@@ -60,8 +60,8 @@ internal sealed partial class OnnxImport
             throw new InvalidDataFormatException($"{_what}: input `{inName}` has shape ({string.Join(", ", dims.Select(d => d < 0 ? "?" : d.ToString()))}); Dendrite needs a batch axis followed by fixed sizes.");
         var shape = dims.ToArray(); shape[0] = -1;
         int[] inputShape;
-        // A 4-D input that goes straight into a Transpose to NCHW is channels-last already (as Dendrite's own export writes).
-        bool channelsLast = shape.Length == 4 && _m.Nodes.Any(n => n.OpType == "Transpose" && n.Inputs.FirstOrDefault() == inName && (n.Ints("perm") ?? []).SequenceEqual([0L, 3, 1, 2]));
+        // A 4-D input on its way to a Transpose to NCHW is channels-last already (as Dendrite's own export writes).
+        bool channelsLast = shape.Length == 4 && ReachesTransposeToNchw(inName);
         if (shape.Length == 4 && !channelsLast)
         {
             // NCHW images: Dendrite is given them channels-last (H, W, C), or (H, W) for one channel.
@@ -92,6 +92,25 @@ internal sealed partial class OnnxImport
         model.Build(inputShape);
         foreach (var p in _weights) p.Layer.SetWeights(p.Weights);
         return model;
+    }
+
+    /// <summary>
+    /// Whether <paramref name="name"/> flows, through element-wise ops alone (a rescaling's Mul and Add, activations), into
+    /// a Transpose (0, 3, 1, 2): then it is channels-last data, as Dendrite's exporter writes a model whose first layers
+    /// work on pixels before the first image layer.
+    /// </summary>
+    private bool ReachesTransposeToNchw(string name)
+    {
+        for (int step = 0; step < 64; step++)
+        {
+            var users = _m.Nodes.Where(n => n.Inputs.Contains(name)).Take(2).ToList();
+            if (users.Count != 1) return false;
+            var n = users[0];
+            if (n.OpType == "Transpose") return n.Inputs[0] == name && (n.Ints("perm") ?? []).SequenceEqual([0L, 3, 1, 2]);
+            if (n.OpType is not ("Mul" or "Add" or "Sub" or "Div" or "Identity" or "Dropout" or "Relu" or "Sigmoid" or "Tanh") || n.Outputs.Length == 0) return false;
+            name = n.Outputs[0];
+        }
+        return false;
     }
 
     private Layer Emit(Layer l) { _layers.Add(l); return l; }
