@@ -160,6 +160,13 @@ public static unsafe partial class Gemm
             int mBlocks = (rows + McTarget - 1) / McTarget;
             int mc0 = RoundUp((rows + mBlocks - 1) / mBlocks, MR);
             int nc0 = Math.Min(RoundUp(j1 - j0, nr), NcTarget);
+            // A short k (kc at most L1/(64·NR) floats: 24 on a 48 KiB L1 with 32-wide tiles) leaves each tile a few
+            // multiply-adds and 16 lines of C to write: writing C is the work. Then C is walked row band by row band, each
+            // band's eight rows written front to back, over a B block cut to half of L1. Walking down a column of tiles
+            // instead writes 16 lines at C's row pitch each time; at a 4 KiB pitch they all fall in one L1 set, and
+            // 128×1024 with k = 1 took 38 µs to write instead of 5.
+            bool rowBands = (long)kc0 * sizeof(float) * 8 * nr <= CacheInfo.L1Bytes / 2;
+            if (rowBands) nc0 = Math.Min(nc0, Math.Max(nr, CacheInfo.L1Bytes / 2 / (kc0 * sizeof(float)) / nr * nr));
             float* pa = buf.A(mc0 * kc0);
             float* pb = buf.B(nc0 * kc0);
             float* tile = buf.Tile(MR * nr);
@@ -178,9 +185,17 @@ public static unsafe partial class Gemm
                         int mc = Math.Min(mc0, i1 - ic);
                         PackA(pa, mc, kc, ic, pc);
                         CompactPanels(pa, mc, kc, MR, live, steps);
-                        // B's micro-panel stays in L1 across the A micro-panels; A's block stays in L2 (see GemmBlocking).
-                        for (int jr = 0; jr < nc; jr += nr)
-                            for (int ir = 0; ir < mc; ir += MR) Tile(ir, jr, mc, nc, kc, ic, jc, pa, pb, live, steps, tile, overwrite);
+                        if (rowBands)
+                        {
+                            for (int ir = 0; ir < mc; ir += MR)
+                                for (int jr = 0; jr < nc; jr += nr) Tile(ir, jr, mc, nc, kc, ic, jc, pa, pb, live, steps, tile, overwrite);
+                        }
+                        else
+                        {
+                            // B's micro-panel stays in L1 across the A micro-panels; A's block stays in L2 (see GemmBlocking).
+                            for (int jr = 0; jr < nc; jr += nr)
+                                for (int ir = 0; ir < mc; ir += MR) Tile(ir, jr, mc, nc, kc, ic, jc, pa, pb, live, steps, tile, overwrite);
+                        }
                     }
                 }
             }
