@@ -143,6 +143,7 @@ public static unsafe partial class Gemm
         public readonly int M = m, N = n;
 
         /// <summary>Computes C[i0:i1, j0:j1] on the calling thread.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Run(int i0, int i1, int j0, int j1)
         {
             if (i1 - i0 <= SmallM && !transB) { FewRows(i0, i1, j0, j1); return; }
@@ -230,6 +231,7 @@ public static unsafe partial class Gemm
         }
 
         /// <summary>Packs op(A)[ic:ic+mc, pc:pc+kc] into MR-row micro-panels, zero-padding the last.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private void PackA(float* dst, int mc, int kc, int ic, int pc)
         {
             int MR = Gemm.MR;
@@ -274,6 +276,7 @@ public static unsafe partial class Gemm
         }
 
         /// <summary>Packs op(B)[pc:pc+kc, jc:jc+nc] into nr-column micro-panels, zero-padding the last.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private void PackB(float* dst, int kc, int nc, int pc, int jc, int nr)
         {
             for (int jr = 0; jr < nc; jr += nr)
@@ -342,6 +345,7 @@ public static unsafe partial class Gemm
         /// A narrow output whose A is stored transposed (the 10-class layer's weight gradient hᵀ·dz):
         /// computes Cᵀ = op(B)ᵀ·op(A)ᵀ with the packed kernel, where it is wide, into scratch, then adds it back transposed.
         /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private void NarrowNTransposed(int i0, int i1, int j0, int j1)
         {
             int rows = i1 - i0, w = j1 - j0;
@@ -365,6 +369,7 @@ public static unsafe partial class Gemm
         /// product along K, vectorised along K over four rows and two columns at once (<see cref="Dot4x2{TV}"/>). B is read column-wise from a
         /// transposed copy of its few columns.
         /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private void NarrowN(int i0, int i1, int j0, int j1)
         {
             var buf = t_buffers ??= new Buffers();
