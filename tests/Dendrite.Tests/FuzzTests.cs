@@ -331,4 +331,21 @@ public class FuzzTests
         }
         finally { Directory.Delete(folder, true); }
     }
+
+    /// <summary>Keras files (the v3 zip and the legacy HDF5 file of a small CNN, read with PureHDF): each mutation imports or is our error.</summary>
+    [Fact]
+    public void KerasFiles()
+    {
+        var (_, specs) = KerasImportTests.Cnn();
+        var samples = new[] { Dendrite.Tests.KerasFiles.Zip(specs), Dendrite.Tests.KerasFiles.Legacy(specs) };
+        var (loaded, rejected) = Fuzz(samples, 1802, input => 8_000_000 + 64L * input.Length, (input, sample) =>
+        {
+            using var f = sample == 0
+                ? Serialization.Import.KerasFile.OpenZip(new MemoryStream(input, writable: false), "fuzz.keras")
+                : Serialization.Import.KerasFile.OpenHdf5(input, "fuzz.h5");
+            var m = Serialization.Import.ModelImport.FromKeras(f, "fuzz", null, out _);
+            Assert.True(m.IsBuilt);
+        });
+        Assert.True(loaded > 100 && rejected > 1000, $"loaded {loaded}, rejected {rejected}");
+    }
 }

@@ -66,7 +66,7 @@ public class KerasImportTests
 
     private static Sequential Load(byte[] bytes, bool zip, out string? note)
     {
-        using var f = zip ? KerasFile.OpenZip(new MemoryStream(bytes), "test.keras") : KerasFile.OpenHdf5(new MemoryStream(bytes), "test.h5");
+        using var f = zip ? KerasFile.OpenZip(new MemoryStream(bytes), "test.keras") : KerasFile.OpenHdf5(bytes, "test.h5");
         return ModelImport.FromKeras(f, "test", null, out note);
     }
 
@@ -123,5 +123,24 @@ public class KerasImportTests
         using (var a = new ZipArchive(ms, ZipArchiveMode.Create, leaveOpen: true)) a.CreateEntry("config.json");
         var e = Assert.Throws<InvalidDataFormatException>(() => KerasFile.OpenZip(new MemoryStream(ms.ToArray()), "x.keras"));
         Assert.Contains("model.weights.h5", e.Message);
+    }
+
+    /// <summary>
+    /// A global heap object (where `model_config` lives) whose size runs past the end of the file is refused before
+    /// PureHDF would allocate that many bytes, and so is a zip entry that declares more than it holds.
+    /// </summary>
+    [Fact]
+    public void LengthsPastTheEndOfTheFileAreRefusedBeforeAnythingIsAllocated()
+    {
+        var (_, specs) = Cnn();
+        var h5 = Legacy(specs);
+        int gcol = h5.AsSpan().IndexOf("GCOL"u8);
+        Assert.True(gcol >= 0);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(h5.AsSpan(gcol + 16 + 8), 0x7FFF_FFF0UL); // the first object's size
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        var e = Assert.Throws<InvalidDataFormatException>(() => KerasFile.OpenHdf5(h5, "big.h5"));
+        Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 16 << 20);
+        Assert.Contains("global heap object", e.Message);
+        Assert.Contains("past the end of the file", e.Message);
     }
 }

@@ -33,18 +33,18 @@ internal sealed class KerasFile : IDisposable
 
     public void Dispose() => _h5.Dispose();
 
-    private InvalidDataFormatException Fail(string why) => new($"{_what}: {why}");
+    private InvalidDataFormatException Fail(string why, Exception? inner = null) => new($"{_what}: {why}", inner);
 
     /// <summary>A legacy Keras HDF5 (.h5) file.</summary>
-    public static KerasFile OpenHdf5(string path) => OpenHdf5(InputFile.Open(path, "a Keras HDF5 model", ModelImport.MaxBytes), path);
+    public static KerasFile OpenHdf5(string path) => OpenHdf5(InputFile.ReadAllBytes(path, "a Keras HDF5 model", ModelImport.MaxBytes), path);
 
-    /// <summary>A legacy Keras HDF5 file from <paramref name="stream"/> (which it then owns); <paramref name="path"/> names it in messages.</summary>
-    public static KerasFile OpenHdf5(Stream stream, string path)
+    /// <summary>A legacy Keras HDF5 file held in <paramref name="bytes"/>; <paramref name="path"/> names it in messages.</summary>
+    public static KerasFile OpenHdf5(byte[] bytes, string path)
     {
         NativeFile? h5 = null;
         try
         {
-            h5 = H5File.Open(stream, leaveOpen: false);
+            h5 = OpenH5(bytes, path);
             if (!h5.AttributeExists("model_config"))
                 throw new InvalidDataFormatException($"{path} is an HDF5 file without a `model_config` attribute: it holds weights only (save_weights), not a Keras model. Dendrite needs the model's config too (model.save).");
             string json = ReadString(h5.Attribute("model_config"), path, "model_config");
@@ -54,10 +54,17 @@ internal sealed class KerasFile : IDisposable
         }
         catch (Exception e) when (e is not InvalidDataFormatException and not OutOfMemoryException)
         {
-            h5?.Dispose(); stream.Dispose();
+            h5?.Dispose();
             throw new InvalidDataFormatException($"{path} is not a readable Keras HDF5 file: {e.Message}", e);
         }
-        catch { h5?.Dispose(); stream.Dispose(); throw; }
+        catch { h5?.Dispose(); throw; }
+    }
+
+    /// <summary>PureHDF's reader over <paramref name="bytes"/>, once <see cref="Hdf5Guard"/> has checked the lengths PureHDF would allocate for.</summary>
+    private static NativeFile OpenH5(byte[] bytes, string what)
+    {
+        Hdf5Guard.Check(bytes, what);
+        return H5File.Open(new MemoryStream(bytes, writable: false), leaveOpen: false);
     }
 
     /// <summary>A Keras v3 zip (.keras) file; its entries are read with size caps.</summary>
@@ -82,7 +89,7 @@ internal sealed class KerasFile : IDisposable
         NativeFile? h5 = null;
         try
         {
-            h5 = H5File.Open(new MemoryStream(weights, writable: false), leaveOpen: false);
+            h5 = OpenH5(weights, $"{path}: model.weights.h5");
             return new KerasFile(path, h5, false, config, h5.LinkExists("optimizer"));
         }
         catch (Exception e) when (e is not InvalidDataFormatException and not OutOfMemoryException)
@@ -97,12 +104,20 @@ internal sealed class KerasFile : IDisposable
         var e = zip.GetEntry(name) ?? throw new InvalidDataFormatException($"{path} is a zip without `{name}`; a Keras v3 file (.keras) holds config.json and model.weights.h5.");
         if (e.Length > cap) throw new InvalidDataFormatException($"{path}: `{name}` is {e.Length:N0} bytes, more than Dendrite reads ({cap:N0} at most).");
         MemoryBudget.Require(e.Length, $"Reading {name} of {path}");
+        // Read what is there, in pieces, rather than allocating the declared length up front: a damaged entry may
+        // declare gigabytes and hold a few bytes.
         using var s = e.Open();
-        var buffer = new byte[e.Length];
-        int n = s.ReadAtLeast(buffer, buffer.Length, throwOnEndOfStream: false);
-        if (n != buffer.Length || s.ReadByte() >= 0)
+        using var held = new MemoryStream();
+        var piece = new byte[81920];
+        for (int n; (n = s.Read(piece)) > 0;)
+        {
+            if (held.Length + n > e.Length)
+                throw new InvalidDataFormatException($"{path}: `{name}` holds more than the {e.Length:N0} bytes its zip entry declares.");
+            held.Write(piece, 0, n);
+        }
+        if (held.Length != e.Length)
             throw new InvalidDataFormatException($"{path}: `{name}` does not hold the {e.Length:N0} bytes its zip entry declares.");
-        return buffer;
+        return held.Length == held.Capacity ? held.GetBuffer() : held.ToArray();
     }
 
     private static JsonElement ParseJson(string json, string path, string what)
@@ -143,6 +158,15 @@ internal sealed class KerasFile : IDisposable
     /// </summary>
     public Tensor[] Weights(string name, string key, int[][] shapes)
     {
+        try { return ReadWeights(name, key, shapes); }
+        catch (Exception e) when (e is not InvalidDataFormatException and not OutOfMemoryException)
+        {
+            throw Fail($"the weights of layer `{name}` cannot be read: {e.Message}", e);
+        }
+    }
+
+    private Tensor[] ReadWeights(string name, string key, int[][] shapes)
+    {
         var found = _legacy ? LegacyDatasets(name) : V3Datasets(name, key);
         if (found.Count != shapes.Length)
             throw Fail($"layer `{name}` has {found.Count} weight{(found.Count == 1 ? "" : "s")} in the file; Dendrite's layer takes {shapes.Length} ({string.Join(", ", shapes.Select(s => Tensor.ShapeToString(s)))}).");
@@ -173,7 +197,7 @@ internal sealed class KerasFile : IDisposable
         }
         catch (Exception e) when (e is not InvalidDataFormatException and not OutOfMemoryException)
         {
-            throw Fail($"layer `{layer}`: weight `{label}` cannot be read: {e.Message}");
+            throw Fail($"layer `{layer}`: weight `{label}` cannot be read: {e.Message}", e);
         }
     }
 
