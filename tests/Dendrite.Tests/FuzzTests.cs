@@ -54,12 +54,12 @@ public class FuzzTests
     }
 
     /// <summary>Runs <paramref name="load"/> on each mutation: it throws our error type or returns; neither may allocate over <paramref name="cap"/>(input).</summary>
-    private static (int Loaded, int Rejected) Fuzz(byte[][] samples, ulong seed, Func<byte[], long> cap, Action<byte[], int> load,
-        Func<byte[], byte[]>? after = null, string? alphabet = null)
+    internal static (int Loaded, int Rejected) Fuzz(byte[][] samples, ulong seed, Func<byte[], long> cap, Action<byte[], int> load,
+        Func<byte[], byte[]>? after = null, string? alphabet = null, int mutations = Mutations)
     {
         var rng = new Rng(seed);
         int loaded = 0, rejected = 0;
-        for (int i = 0; i < Mutations; i++)
+        for (int i = 0; i < mutations; i++)
         {
             int sample = i % samples.Length;
             var input = Mutate(samples[sample], rng, alphabet);

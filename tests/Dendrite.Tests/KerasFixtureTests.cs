@@ -140,4 +140,23 @@ public sealed class KerasFixtureTests : IClassFixture<KerasFixtureTests.Fixtures
         e = Assert.Throws<InvalidDataFormatException>(() => Sequential.Load(reshape));
         Assert.Contains("layer `reshape` (Reshape) follows a Flatten of channels-first data", e.Message);
     }
+
+    /// <summary>
+    /// The files h5py writes (version 1 object headers and symbol-table groups, unlike PureHDF's own writer) under the
+    /// same in-process fuzzing as FuzzTests.KerasFiles: each mutation imports or is our error, within the allocation cap.
+    /// </summary>
+    [Fact]
+    public void H5pyFilesSurviveMutation()
+    {
+        var samples = new[] { "keras2-cnn-same-strides.h5", "keras3-cnn-colour.h5", "keras3-cnn-same-strides.keras" }
+            .Select(f => File.ReadAllBytes(Path.Combine(_f.Folder, f))).ToArray();
+        var (loaded, rejected) = FuzzTests.Fuzz(samples, 1803, input => 8_000_000 + 64L * input.Length, (input, sample) =>
+        {
+            using var f = sample == 2
+                ? Serialization.Import.KerasFile.OpenZip(new MemoryStream(input, writable: false), "fuzz.keras")
+                : Serialization.Import.KerasFile.OpenHdf5(input, "fuzz.h5");
+            Assert.True(Serialization.Import.ModelImport.FromKeras(f, "fuzz", null, out _).IsBuilt);
+        }, mutations: 6000);
+        Assert.True(loaded > 100 && rejected > 600, $"loaded {loaded}, rejected {rejected}");
+    }
 }
