@@ -124,7 +124,7 @@ if (rows.Count > 0)
     Console.WriteLine();
     Console.WriteLine($"| work | Dendrite | PyTorch ({Peer.BestConfig}) | ratio | target | met |");
     Console.WriteLine("|---|---|---|---|---|---|");
-    foreach (var r in rows) Console.WriteLine($"| {r.work} | {r.ours} | {r.theirs} | {r.ratio} | {r.target} | {(r.met ? "yes" : "no")} |");
+    foreach (var r in rows) Console.WriteLine($"| {r.work} | {r.ours} | {r.theirs} | {r.ratio} | {r.target} | {(r.met ? "yes" : r.ratio == "n/a" ? "n/a (no peer figure)" : "no")} |");
     Console.WriteLine($"\n{Environment.ProcessorCount} cores, {Parallelism.MaxThreads} kernel threads, kernels on {Simd.Describe(Simd.Floats)}" +
         (ceiling > 0 ? $", ceiling {ceiling:F0} GFLOP/s on {Parallelism.MaxThreads} threads" : ""));
 }
