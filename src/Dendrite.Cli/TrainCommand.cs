@@ -133,7 +133,7 @@ internal static class TrainCommand
             if (model.TrainingState is { } ts) ts.DataName = r.GetValue(data.Dataset);
             double perEpoch = history.EpochSeconds.Count > 1 ? history.EpochSeconds.Skip(1).Average() : history.EpochSeconds.DefaultIfEmpty(0).Average();
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"Test loss: {test.Loss:F4} - test accuracy: {test.Accuracy:F4} ({test.Accuracy * 100:F2}%) - {perEpoch:F2} s/epoch after the first, {Parallelism.MaxThreads} threads"));
+                $"Test loss: {test.Loss:F4} - test accuracy: {test.Accuracy:F4} ({test.Accuracy * 100:F2}%) - {perEpoch:F2} s/epoch after the first, {Parallelism.MaxThreads} thread{(Parallelism.MaxThreads == 1 ? "" : "s")}"));
             (ConfusionMatrix Matrix, Tensor Probabilities)? confusion = !q || reportDir is not null ? TrainingReport.Confusion(model, testSet) : null;
             if (!q) Terminal.Show(confusion!.Value.Matrix);
             // A run that ended far above its starting loss, or at chance, has diverged: it is reported, and it replaces no good file.
