@@ -226,4 +226,21 @@ public class BoundedReadTests
         var e = Assert.Throws<ArgumentException>(() => LocalData.ReadImageFolder(dir.Path, [65536, 65536], null));
         Assert.Contains("at most 1,048,576 pixels; received (65536, 65536)", e.Message);
     }
+
+    /// <summary>A model file read whole (ONNX, Keras HDF5) is refused up front, naming it, when it would not fit in memory.</summary>
+    [Fact]
+    public void AModelFileReadWholeIsRefusedWhenItWouldNotFitInMemory()
+    {
+        using var dir = new TempDir();
+        var model = new Sequential(new Layers.Flatten(inputShape: [4, 4]), new Layers.Dense(3, "softmax")) { Seed = 1 };
+        model.Build([4, 4]);
+        string path = dir.File("m.onnx");
+        File.WriteAllBytes(path, Onnx.Export(model));
+        using (MemoryBudget.Pretend(64))
+        {
+            var e = Assert.Throws<NotEnoughMemoryException>(() => Sequential.Load(path));
+            Assert.Contains($"Reading {path} needs about", e.Message);
+        }
+        Assert.Equal([3], Sequential.Load(path).OutputShape);
+    }
 }

@@ -50,6 +50,9 @@ public static class InputFile
     public static byte[] ReadAllBytes(string path, string what, long maxBytes)
     {
         using var fs = Open(path, what, maxBytes);
+        if (fs.Length > Array.MaxLength)
+            throw new InvalidDataFormatException($"{path} is {fs.Length:N0} bytes; {what} is read whole, and at most {Array.MaxLength:N0} bytes can be.");
+        Models.MemoryBudget.Require(fs.Length, $"Reading {path}");
         var bytes = GC.AllocateUninitializedArray<byte>((int)fs.Length);
         fs.ReadExactly(bytes);
         if (fs.ReadByte() >= 0) throw new IOException($"{path}: the file grew while it was being read.");
