@@ -54,6 +54,7 @@ public class GemmTests
         int saved = Parallelism.MaxThreads;
         try
         {
+            Gemm.ResetSplitTrials();   // a shape's first call runs split (then it is measured both ways)
             Parallelism.MaxThreads = 1;
             Gemm.Multiply(false, false, m, n, k, a, k, b, n, one, n);
             Parallelism.MaxThreads = 2;
@@ -61,6 +62,35 @@ public class GemmTests
         }
         finally { Parallelism.MaxThreads = saved; }
         Assert.Equal(one, two);
+    }
+
+    /// <summary>
+    /// A product the size rule splits is timed at its first calls split and on one thread, then keeps the faster: every
+    /// call, during the measurement and after, gives the one-thread result bit for bit, and the choice is made.
+    /// </summary>
+    [Fact]
+    public void ASplitIsMeasuredAtFirstUseAndEveryCallGivesTheSameResult()
+    {
+        var rng = new Rng(6);
+        int m = 96, n = 320, k = 200;                       // used by no other test; 12 MFLOP, which the size rule splits
+        float[] a = Random(rng, m * k), b = Random(rng, k * n), one = new float[m * n], c = new float[m * n];
+        int saved = Parallelism.MaxThreads;
+        try
+        {
+            Parallelism.MaxThreads = 1;
+            Gemm.Multiply(false, false, m, n, k, a, k, b, n, one, n);
+            Parallelism.MaxThreads = 2;
+            Gemm.ResetSplitTrials();
+            for (int call = 0; call < 16; call++)
+            {
+                Array.Clear(c);
+                Gemm.Multiply(false, false, m, n, k, a, k, b, n, c, n);
+                Assert.Equal(one, c);
+                if (call < 11) Assert.Null(Gemm.SplitChoice(false, false, m, n, k, false, 2));
+            }
+            Assert.NotNull(Gemm.SplitChoice(false, false, m, n, k, false, 2));
+        }
+        finally { Parallelism.MaxThreads = saved; }
     }
 
     [Fact]

@@ -15,7 +15,8 @@ namespace Dendrite;
 /// register tile accumulates with FMA (8×32 on Vector512, 6×16 on Vector256, 6×8 on Vector128;
 /// multiply then add where FMA is not an instruction). Each element of C
 /// is summed in the same order whatever the thread count or partition, so results are bitwise
-/// repeatable. Work splits across threads along N (or M when N is narrow); narrow outputs
+/// repeatable. Work splits across threads along N (or M when N is narrow), for each shape only once timing its first
+/// calls has shown the split to be faster where it runs (Gemm.Split.cs); narrow outputs
 /// (n &lt; 32, the 10-class layer) use a kernel that vectorises along K instead.
 /// </remarks>
 public static unsafe partial class Gemm
@@ -58,18 +59,11 @@ public static unsafe partial class Gemm
                 return;
             }
             var job = new Job(transA, transB, m, n, k, pa, lda, pb, ldb, pc, ldc, accumulate, alpha);
-            int threads = m <= SmallM && !transB ? FewRowsThreads(transA, m, n, k, pa, lda, out bool splitN) : ChooseThreads(m, n, k, out splitN);
-            if (threads > 1 && Parallelism.TryAcquire())
-            {
-                try
-                {
-                    SharedJob.Job = job;
-                    SharedJob.SplitN = splitN;
-                    Parallelism.Run(SharedJob, threads);
-                }
-                finally { Parallelism.Release(); }
-            }
-            else job.Run(0, m, 0, n);
+            bool fewRows = m <= SmallM && !transB;
+            int threads = fewRows ? FewRowsThreads(transA, m, n, k, pa, lda, out bool splitN) : ChooseThreads(m, n, k, out splitN);
+            if (threads <= 1) job.Run(0, m, 0, n);
+            // Few-row products decide by what they stream (FewRowsThreads); the others are measured at their first calls.
+            else RunSplit(job, threads, splitN, fewRows ? null : new SplitKey(transA, transB, m, n, k, accumulate, threads));
         }
     }
 
