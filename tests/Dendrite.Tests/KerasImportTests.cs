@@ -143,4 +143,58 @@ public class KerasImportTests
         Assert.Contains("global heap object", e.Message);
         Assert.Contains("past the end of the file", e.Message);
     }
+
+    /// <summary>
+    /// Weights whose bytes spell HDF5 structures (a global heap, a local heap, a version 2 object header, a symbol table
+    /// node pointing at a version 1 header, each declaring lengths past the end of the file) are raw data, which PureHDF
+    /// never parses: the guard must not refuse the file for them, and the weights import as written.
+    /// </summary>
+    [Fact]
+    public void WeightsThatSpellHdf5StructuresAreNotMistakenForThem()
+    {
+        var (_, specs) = Cnn();
+        var kernel = specs.First(s => s.ClassName == "Dense").Weights!.Weights[0].Value.Span.ToArray();   // 16×5
+        var original = System.Runtime.InteropServices.MemoryMarshal.AsBytes(kernel.AsSpan()).ToArray();
+        foreach (bool zip in new[] { false, true })
+        {
+            var file = zip ? Zip(specs) : Legacy(specs);
+            var h5 = zip ? Entry(file, "model.weights.h5") : file;
+            int at = h5.AsSpan().IndexOf(original);
+            Assert.True(at > 0);
+            var fake = new byte[original.Length];
+            void U(int p, ulong v, int size) { for (int i = 0; i < size; i++) fake[p + i] = (byte)(v >> (8 * i)); }
+            "GCOL"u8.CopyTo(fake.AsSpan(0)); fake[4] = 1; U(8, 4096, 8); U(16, 1, 2); U(24, 0x7FFF_FFF0, 8);
+            "HEAP"u8.CopyTo(fake.AsSpan(64)); U(72, 0x7FFF_FFF0, 8); U(88, 0, 8);
+            "OHDR"u8.CopyTo(fake.AsSpan(128)); fake[132] = 2; fake[133] = 0; fake[134] = 0x20; fake[135] = 0x06; U(136, 0x10, 2); fake[139] = 1; fake[140] = 1; U(141, 0xFFF0, 2);
+            "SNOD"u8.CopyTo(fake.AsSpan(192)); fake[196] = 1; U(198, 1, 2); U(200, 0, 8); U(208, (ulong)(at + 256), 8);
+            fake[256] = 1; U(258, 1, 2); U(260, 1, 4); U(264, 0x20, 4); U(272, 6, 2); U(274, 0x10, 2); fake[280] = 1; fake[281] = 2; U(282, 0x7FFF_FFF0, 4);
+            fake.CopyTo(h5.AsSpan(at));
+            var bytes = zip ? ReplaceEntry(file, "model.weights.h5", h5) : h5;
+            var model = Load(bytes, zip, out _);
+            var dense = model.Layers.OfType<Dense>().First();
+            Assert.Equal(fake, System.Runtime.InteropServices.MemoryMarshal.AsBytes(dense.Weights[0].Value.Span).ToArray());
+        }
+    }
+
+    private static byte[] Entry(byte[] zip, string name)
+    {
+        using var a = new ZipArchive(new MemoryStream(zip), ZipArchiveMode.Read);
+        using var s = a.GetEntry(name)!.Open();
+        var ms = new MemoryStream();
+        s.CopyTo(ms);
+        return ms.ToArray();
+    }
+
+    private static byte[] ReplaceEntry(byte[] zip, string name, byte[] content)
+    {
+        var ms = new MemoryStream();
+        ms.Write(zip);
+        using (var a = new ZipArchive(ms, ZipArchiveMode.Update, leaveOpen: true))
+        {
+            a.GetEntry(name)!.Delete();
+            using var s = a.CreateEntry(name).Open();
+            s.Write(content);
+        }
+        return ms.ToArray();
+    }
 }

@@ -7,10 +7,12 @@ namespace Dendrite.Serialization.Import;
 /// the bytes, so that a length running past the end of the file is refused with a message instead of costing an
 /// allocation of up to 2 GiB from a file of a few kilobytes. It checks the objects of global heap collections (where
 /// variable-length strings such as Keras's <c>model_config</c> live), the data segments of local heaps (the link names
-/// of old-style groups), and, in every object header (version 2 ones found by their signature, version 1 ones by
-/// following the superblock, symbol table nodes and hard links to them, as PureHDF does) and their continuation
-/// blocks: link names, attribute values, fill values and compact dataset layouts. The fields and the arithmetic
-/// follow PureHDF 2.2's decoders. Found by the in-process fuzz tests (FuzzTests.KerasFiles, KerasFixtureTests).
+/// of old-style groups), and, in every object header and its continuation blocks: link names, attribute values, fill
+/// values and compact dataset layouts. Headers are reached as PureHDF reaches them, from the superblock through
+/// groups' B-trees, symbol table nodes and hard links, and version 2 ones also by their signature; a signature found
+/// by a scan inside a dataset's raw data is data and does not count (KerasImportTests checks weights that spell every
+/// structure). The fields and the arithmetic follow PureHDF 2.2's decoders. Found by the in-process fuzz tests
+/// (FuzzTests.KerasFiles, KerasFixtureTests.H5pyFilesSurviveMutation).
 /// </summary>
 internal sealed class Hdf5Guard
 {
@@ -21,7 +23,16 @@ internal sealed class Hdf5Guard
     private readonly int _offsets, _lengths;
     private readonly long _base;
     private readonly HashSet<long> _walked = [];
-    private readonly Queue<long> _headers = new();
+    /// <summary>Object headers to walk, each with where it was found: -1 by following the file's own pointers from the
+    /// superblock (as PureHDF will), else the position of the signature a scan found it by.</summary>
+    private readonly Queue<(long At, long Origin)> _headers = new();
+    /// <summary>Datasets' raw data (contiguous and compact layouts): a signature found there by a scan is data, not structure.</summary>
+    private readonly List<(long Start, long End)> _raw = [];
+    /// <summary>Lengths past the end of the file, with the origin of the structure they were found in; judged once every
+    /// dataset's raw data is known.</summary>
+    private readonly List<(long Origin, string Why)> _violations = [];
+    private long _origin = -1;
+    private readonly HashSet<(long, long)> _heaps = [];
 
     private Hdf5Guard(byte[] file, string what, int offsets, int lengths, long baseAddress)
     {
@@ -45,20 +56,37 @@ internal sealed class Hdf5Guard
         var guard = new Hdf5Guard(file, what, offsets, lengths, baseAddress);
         guard.Header(version <= 1 ? Read(file, fields + 5L * offsets, offsets) : Read(file, at + 12 + 3L * offsets, offsets));
         guard.Walk();
+        foreach (var (origin, why) in guard._violations)
+            if (origin < 0 || !guard.InRawData(origin))
+                throw new InvalidDataFormatException($"{what} is not a readable HDF5 file: {why}");
     }
 
+    private bool InRawData(long p) => _raw.Exists(r => p >= r.Start && p < r.End);
+
+    /// <summary>
+    /// First everything the file's own pointers reach from the superblock (groups through their B-trees and symbol table
+    /// nodes, links, continuations), which also gives every dataset's raw data; then, by scanning for their signatures,
+    /// version 2 object headers (PureHDF also reaches them through structures not followed here) and global and local
+    /// heaps. What a scan finds inside a dataset's raw data is data that happens to spell a signature, and does not count.
+    /// </summary>
     private void Walk()
     {
+        WalkHeaders();
+        for (int p = Find(0, "OHDR"u8); p >= 0; p = Find(p + 1, "OHDR"u8)) _headers.Enqueue((p, p));
+        WalkHeaders();
+        for (int p = Find(0, "GCOL"u8); p >= 0; p = Find(p + 1, "GCOL"u8)) { _origin = p; GlobalHeap(p); }
+        for (int p = Find(0, "HEAP"u8); p >= 0; p = Find(p + 1, "HEAP"u8)) { _origin = p; LocalHeap(p); }
+    }
+
+    private void WalkHeaders()
+    {
         var file = _file.AsSpan();
-        for (int p = Find(0, "GCOL"u8); p >= 0; p = Find(p + 1, "GCOL"u8)) GlobalHeap(p);
-        for (int p = Find(0, "HEAP"u8); p >= 0; p = Find(p + 1, "HEAP"u8)) LocalHeap(p);
-        for (int p = Find(0, "SNOD"u8); p >= 0; p = Find(p + 1, "SNOD"u8)) SymbolNode(p);
-        for (int p = Find(0, "OHDR"u8); p >= 0; p = Find(p + 1, "OHDR"u8)) _headers.Enqueue(p);
-        while (_headers.TryDequeue(out long h))
+        while (_headers.TryDequeue(out var h))
         {
-            if (!_walked.Add(h)) continue;
-            if (At(_file, h) == 1) HeaderVersion1(h);
-            else if (h + 4 <= file.Length && file.Slice((int)h, 4).SequenceEqual("OHDR"u8)) HeaderVersion2(h);
+            if (!_walked.Add(h.At)) continue;
+            _origin = h.Origin;
+            if (At(_file, h.At) == 1) HeaderVersion1(h.At);
+            else if (h.At + 4 <= file.Length && file.Slice((int)h.At, 4).SequenceEqual("OHDR"u8)) HeaderVersion2(h.At);
         }
     }
 
@@ -72,7 +100,7 @@ internal sealed class Hdf5Guard
     /// <summary>Queues the object header at file address <paramref name="address"/> (relative to the base address).</summary>
     private void Header(ulong address)
     {
-        if (address < (ulong)_file.Length) _headers.Enqueue(_base + (long)address);
+        if (address < (ulong)_file.Length) _headers.Enqueue((_base + (long)address, _origin));
     }
 
     private static int At(byte[] file, long p) => p >= 0 && p < file.Length ? file[(int)p] : -1;
@@ -88,19 +116,20 @@ internal sealed class Hdf5Guard
 
     private ulong Read(long p, int size) => Read(_file, p, size);
 
-    private InvalidDataFormatException Fail(string why) => new($"{_what} is not a readable HDF5 file: {why}");
+    private void Fail(string why) => _violations.Add((_origin, why));
 
     /// <summary>Refuses <paramref name="size"/> (as PureHDF casts it to int) if it is more than the bytes left after <paramref name="p"/>.</summary>
     private void Fits(ulong size, long p, string field)
     {
         int asInt = unchecked((int)size);
         if (size != ulong.MaxValue && asInt > 0 && asInt > _file.Length - p)
-            throw Fail($"{field} at byte {p:N0} declares {size:N0} bytes, past the end of the file.");
+            Fail($"{field} at byte {p:N0} declares {size:N0} bytes, past the end of the file.");
     }
 
     /// <summary>Walks a global heap collection's objects as PureHDF does; each object's size must fit in the file.</summary>
     private void GlobalHeap(long p)
     {
+        if (p < 0 || p + 16 > _file.Length || !_file.AsSpan((int)p, 4).SequenceEqual("GCOL"u8) || !_heaps.Add((p, _origin))) return;
         ulong header = 8UL + (ulong)_lengths;
         ulong remaining = Read(p + 8, _lengths) - header; // PureHDF's arithmetic, wrap-around included
         long q = p + 8 + _lengths;
@@ -111,7 +140,10 @@ internal sealed class Hdf5Guard
             ulong size = Read(q + 8, _lengths);
             long data = q + 8 + _lengths;
             if (size == ulong.MaxValue || size > (ulong)Math.Max(0, _file.Length - data))
-                throw Fail($"a global heap object at byte {q:N0} declares {size:N0} bytes, past the end of the file.");
+            {
+                Fail($"a global heap object at byte {q:N0} declares {size:N0} bytes, past the end of the file.");
+                return;
+            }
             ulong padded = (size + 7) / 8 * 8;
             remaining -= 8UL + (ulong)_lengths + padded;
             q = data + (long)padded;
@@ -121,16 +153,44 @@ internal sealed class Hdf5Guard
     /// <summary>A local heap (the link names of an old-style group, as h5py writes them): its data segment must fit in the file.</summary>
     private void LocalHeap(long p)
     {
+        if (p < 0 || p + 8 > _file.Length || !_file.AsSpan((int)p, 4).SequenceEqual("HEAP"u8)) return;
         ulong size = Read(p + 8, _lengths), address = Read(p + 8 + 2L * _lengths, _offsets);
         if (size == ulong.MaxValue || address == ulong.MaxValue) return;
         ulong end = (ulong)Math.Max(0, _file.Length - Math.Max(0, _base));
         if (size > end || (address < end && address + size > end))
-            throw Fail($"a local heap at byte {p:N0} declares a data segment of {size:N0} bytes, past the end of the file.");
+            Fail($"a local heap at byte {p:N0} declares a data segment of {size:N0} bytes, past the end of the file.");
+    }
+
+    /// <summary>A symbol table message (an old-style group): its local heap, and its B-tree's symbol table nodes.</summary>
+    private void SymbolTable(long p)
+    {
+        ulong tree = Read(p, _offsets), heap = Read(p + _offsets, _offsets);
+        if (heap < (ulong)_file.Length) LocalHeap(_base + (long)heap);
+        if (tree < (ulong)_file.Length) GroupTree(_base + (long)tree, 0);
+    }
+
+    /// <summary>A version 1 B-tree node of a group: its children are symbol table nodes (level 0) or further nodes.</summary>
+    private void GroupTree(long p, int depth)
+    {
+        if (depth > 64 || p < 0 || p + 8 > _file.Length || !_file.AsSpan((int)p, 4).SequenceEqual("TREE"u8) || At(_file, p + 4) != 0 || !_walked.Add(-1 - p)) return;
+        int level = At(_file, p + 5);
+        ulong entries = Read(p + 6, 2);
+        long first = p + 8 + 2L * _offsets + _lengths;                 // after the siblings and the first key
+        for (ulong i = 0; i < entries; i++)
+        {
+            long at = first + (long)i * (_offsets + _lengths);
+            if (at + _offsets > _file.Length) return;
+            ulong child = Read(at, _offsets);
+            if (child >= (ulong)_file.Length) continue;
+            if (level == 0) SymbolNode(_base + (long)child);
+            else GroupTree(_base + (long)child, depth + 1);
+        }
     }
 
     /// <summary>A symbol table node (the entries of an old-style group): queues the object header of each entry.</summary>
     private void SymbolNode(long p)
     {
+        if (p < 0 || p + 8 > _file.Length || !_file.AsSpan((int)p, 4).SequenceEqual("SNOD"u8) || !_walked.Add(-1 - p)) return;
         ulong count = Read(p + 6, 2);
         long entry = 2L * _offsets + 24;
         for (ulong i = 0; i < count && p + 8 + (long)(i + 1) * entry <= _file.Length; i++)
@@ -175,6 +235,7 @@ internal sealed class Hdf5Guard
                 case 0x05 when !shared: FillValue(data); break;
                 case 0x08: Layout(data); break;
                 case 0x10: continuations.Add((Read(data, _offsets), Read(data + _offsets, _lengths))); break;
+                case 0x11: SymbolTable(data); break;
             }
             remaining -= dataSize + prefix;
             q = data + (long)dataSize;
@@ -215,8 +276,18 @@ internal sealed class Hdf5Guard
             if (d == ulong.MaxValue) return;
             bytes = d == 0 ? 0 : bytes > ulong.MaxValue / d ? ulong.MaxValue - 1 : bytes * d;
         }
-        if (bytes > int.MaxValue) throw Fail($"an attribute at byte {p:N0} declares a value of {bytes:N0} bytes.");
+        if (bytes > int.MaxValue) { Fail($"an attribute at byte {p:N0} declares a value of {bytes:N0} bytes."); return; }
         Fits(bytes, space, "an attribute's value");
+        // A variable-length value (a string such as model_config) points into a global heap collection: walk it as the
+        // pointer leads, so that a heap reached this way is checked wherever it lies.
+        ulong spaceSize = Read(p + 6, 2);
+        if ((At(_file, type) & 0x0F) != 9 || spaceSize == ulong.MaxValue || elementSize != (ulong)(8 + _offsets)) return;
+        long value = space + Pad(spaceSize, version);
+        for (ulong e = 0; e < bytes / elementSize && value + (long)((e + 1) * elementSize) <= _file.Length; e++)
+        {
+            ulong collection = Read(value + (long)(e * elementSize) + 4, _offsets);
+            if (collection < (ulong)_file.Length) GlobalHeap(_base + (long)collection);
+        }
     }
 
     /// <summary>A fill value message: versions 1 and 2 hold a size when the value is defined, version 3 when its flags say so.</summary>
@@ -230,7 +301,19 @@ internal sealed class Hdf5Guard
     /// <summary>A version 1 or 2 data layout message of a compact dataset holds a 32-bit size of its data.</summary>
     private void Layout(long p)
     {
-        int version = At(_file, p), rank = At(_file, p + 1), layoutClass = At(_file, p + 2);
+        int version = At(_file, p);
+        if (version is 3 or 4)
+        {
+            int cls = At(_file, p + 1);
+            if (cls == 0 && Read(p + 2, 2) is var compact and not ulong.MaxValue) _raw.Add((p + 4, p + 4 + (long)compact));
+            else if (cls == 1 && Read(p + 2, _offsets) is var address and < long.MaxValue && Read(p + 2 + _offsets, _lengths) is var size and < long.MaxValue)
+            {
+                long start = _base + (long)address, end = start + (long)Math.Min(size, (ulong)_file.Length);
+                if (start >= 0 && end <= _file.Length) _raw.Add((start, end));   // a range past the end is no dataset's
+            }
+            return;
+        }
+        int rank = At(_file, p + 1), layoutClass = At(_file, p + 2);
         if (version is 1 or 2 && layoutClass == 0 && rank >= 0)
         {
             long size = p + 8 + 4L * rank;
