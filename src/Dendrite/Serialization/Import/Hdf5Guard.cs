@@ -80,15 +80,19 @@ internal sealed class Hdf5Guard
 
     private void WalkHeaders()
     {
-        var file = _file.AsSpan();
         while (_headers.TryDequeue(out var h))
         {
             if (!_walked.Add(h.At)) continue;
             _origin = h.Origin;
             if (At(_file, h.At) == 1) HeaderVersion1(h.At);
-            else if (h.At + 4 <= file.Length && file.Slice((int)h.At, 4).SequenceEqual("OHDR"u8)) HeaderVersion2(h.At);
+            else if (Signature(h.At, "OHDR"u8)) HeaderVersion2(h.At);
         }
     }
+
+    /// <summary>Whether the file holds <paramref name="signature"/> at <paramref name="p"/>; the fields after it are read
+    /// with <see cref="Read(long, int)"/>, which answers past the end of the file with ulong.MaxValue.</summary>
+    private bool Signature(long p, ReadOnlySpan<byte> signature) =>
+        p >= 0 && p + signature.Length <= _file.Length && _file.AsSpan((int)p, signature.Length).SequenceEqual(signature);
 
     private int Find(int from, ReadOnlySpan<byte> signature)
     {
@@ -129,7 +133,7 @@ internal sealed class Hdf5Guard
     /// <summary>Walks a global heap collection's objects as PureHDF does; each object's size must fit in the file.</summary>
     private void GlobalHeap(long p)
     {
-        if (p < 0 || p + 16 > _file.Length || !_file.AsSpan((int)p, 4).SequenceEqual("GCOL"u8) || !_heaps.Add((p, _origin))) return;
+        if (!Signature(p, "GCOL"u8) || !_heaps.Add((p, _origin))) return;
         ulong header = 8UL + (ulong)_lengths;
         ulong remaining = Read(p + 8, _lengths) - header; // PureHDF's arithmetic, wrap-around included
         long q = p + 8 + _lengths;
@@ -153,7 +157,7 @@ internal sealed class Hdf5Guard
     /// <summary>A local heap (the link names of an old-style group, as h5py writes them): its data segment must fit in the file.</summary>
     private void LocalHeap(long p)
     {
-        if (p < 0 || p + 8 > _file.Length || !_file.AsSpan((int)p, 4).SequenceEqual("HEAP"u8)) return;
+        if (!Signature(p, "HEAP"u8)) return;
         ulong size = Read(p + 8, _lengths), address = Read(p + 8 + 2L * _lengths, _offsets);
         if (size == ulong.MaxValue || address == ulong.MaxValue) return;
         ulong end = (ulong)Math.Max(0, _file.Length - Math.Max(0, _base));
@@ -172,7 +176,7 @@ internal sealed class Hdf5Guard
     /// <summary>A version 1 B-tree node of a group: its children are symbol table nodes (level 0) or further nodes.</summary>
     private void GroupTree(long p, int depth)
     {
-        if (depth > 64 || p < 0 || p + 8 > _file.Length || !_file.AsSpan((int)p, 4).SequenceEqual("TREE"u8) || At(_file, p + 4) != 0 || !_walked.Add(-1 - p)) return;
+        if (depth > 64 || !Signature(p, "TREE"u8) || At(_file, p + 4) != 0 || !_walked.Add(-1 - p)) return;
         int level = At(_file, p + 5);
         ulong entries = Read(p + 6, 2);
         long first = p + 8 + 2L * _offsets + _lengths;                 // after the siblings and the first key
@@ -190,7 +194,7 @@ internal sealed class Hdf5Guard
     /// <summary>A symbol table node (the entries of an old-style group): queues the object header of each entry.</summary>
     private void SymbolNode(long p)
     {
-        if (p < 0 || p + 8 > _file.Length || !_file.AsSpan((int)p, 4).SequenceEqual("SNOD"u8) || !_walked.Add(-1 - p)) return;
+        if (!Signature(p, "SNOD"u8) || !_walked.Add(-1 - p)) return;
         ulong count = Read(p + 6, 2);
         long entry = 2L * _offsets + 24;
         for (ulong i = 0; i < count && p + 8 + (long)(i + 1) * entry <= _file.Length; i++)
@@ -246,7 +250,7 @@ internal sealed class Hdf5Guard
             long block = _base + (long)offset;
             if (!_walked.Add(-1 - block)) continue;
             if (version == 1) Messages(block, length, 1, false);
-            else if (block + 4 <= _file.Length && _file.AsSpan((int)block, 4).SequenceEqual("OCHK"u8))
+            else if (Signature(block, "OCHK"u8))
                 Messages(block + 4, length - 8, 2, creationOrder);
         }
     }
